@@ -1,0 +1,120 @@
+"""Turn one ASGI request (scope and body) into an unsaved CapturedRequest.
+
+Pure functions, no I/O: everything arrives as arguments. Everything is taken from
+the raw scope, never from Django's request, which joins duplicate headers,
+decodes the path and uppercases the method (PITFALLS.md).
+"""
+
+import ipaddress
+from functools import lru_cache
+
+from django.utils import timezone
+
+from .models import CapturedRequest, is_bin_id
+
+CAPTURE_PREFIX = b"/b/"
+# inspector.server puts the headers exactly as they arrived here (names in their
+# original case, names with "_" kept, in order), plus the real body size.
+SCOPE_EXTENSION = "inspector.capture"
+
+
+def split_capture_path(raw_path):
+    """`/b/<bin_id>[/rest]` -> (bin_id, rest) with rest exactly as sent, or None."""
+    if not raw_path.startswith(CAPTURE_PREFIX):
+        return None
+    bin_id, slash, rest = raw_path[len(CAPTURE_PREFIX) :].partition(b"/")
+    bin_id = bin_id.decode("latin-1")
+    if not is_bin_id(bin_id):
+        return None
+    return bin_id, (slash + rest).decode("latin-1")
+
+
+def raw_path_of(scope):
+    raw_path = scope.get("raw_path")
+    if raw_path is None:
+        raw_path = scope["path"].encode("utf-8")
+    return raw_path
+
+
+def raw_headers_of(scope):
+    """The request's headers as (name, value) byte pairs, as close to the wire as we have."""
+    extension = scope.get("extensions", {}).get(SCOPE_EXTENSION)
+    if extension is not None:
+        return extension["headers"]
+    return scope["headers"]
+
+
+def decode_headers(raw_headers):
+    # latin-1 maps every byte to one code point, so nothing is lost and bytes come back.
+    return [[name.decode("latin-1"), value.decode("latin-1")] for name, value in raw_headers]
+
+
+def header_value(headers, name):
+    """The first value of a header (case-insensitive) from decoded pairs, or ""."""
+    name = name.lower()
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return ""
+
+
+@lru_cache(maxsize=32)
+def parse_networks(trusted):
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def is_trusted(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(client, headers, trusted_proxies=()):
+    """The sender's address: the peer, or when the peer is a trusted proxy, the
+    right-most X-Forwarded-For entry that is not itself a trusted proxy."""
+    peer = client[0] if client else ""
+    networks = parse_networks(tuple(trusted_proxies))
+    if not networks or not is_trusted(peer, networks):
+        return peer
+    hops = []
+    for name, value in headers:
+        if name.lower() == "x-forwarded-for":
+            hops.extend(hop.strip() for hop in value.split(","))
+    for hop in reversed(hops):
+        if not is_trusted(hop, networks):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def build_request(scope, body, body_size, *, bin_id, path, max_body_bytes, trusted_proxies=()):
+    """An unsaved CapturedRequest for `bin_id`. `body` may already be cut; `body_size`
+    is the size that was sent. Bodies over `max_body_bytes` are kept cut to it."""
+    headers = decode_headers(raw_headers_of(scope))
+    host = header_value(headers, "host")
+    if not host and scope.get("server"):
+        host = "%s:%s" % tuple(scope["server"])
+    return CapturedRequest(
+        bin_id=bin_id,
+        method=scope["method"],
+        scheme=scope.get("scheme", "http"),
+        host=host,
+        path=path,
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=bytes(body[:max_body_bytes]),
+        body_size=body_size,
+        body_truncated=body_size > max_body_bytes,
+        content_type=header_value(headers, "content-type"),
+        remote_addr=client_address(scope.get("client"), headers, trusted_proxies),
+        received_at=timezone.now(),
+    )

@@ -1,0 +1,57 @@
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import live
+from .queries import get_bin_async, requests_after_async
+from .serializers import request_json
+
+BIN_NOT_FOUND = 4404
+FRAME_SIZE = 100  # requests per backlog frame
+
+
+def parse_after(query_string):
+    """The `after` request id from a websocket query string, or None."""
+    values = parse_qs(query_string.decode("latin-1")).get("after")
+    if values and values[0].isdigit():
+        return int(values[0])
+    return None
+
+
+class BinConsumer(AsyncWebsocketConsumer):
+    """Relays a bin's events to one viewer, after the backlog it asked for."""
+
+    async def connect(self):
+        self.group = None
+        bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
+        if await get_bin_async(bin_id) is None:
+            # Accept then close, so the page learns why instead of a bare 403.
+            await self.accept()
+            await self.close(code=BIN_NOT_FOUND)
+            return
+        self.group = live.group_name(bin_id)
+        # Join before reading the backlog: a request committed in between then
+        # arrives twice rather than never, and clients de-duplicate by id.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        after = parse_after(self.scope["query_string"])
+        if after is not None:
+            await self.send_backlog(bin_id, after)
+
+    async def send_backlog(self, bin_id, after):
+        limit = settings.INSPECTOR_BACKLOG_LIMIT
+        missed = await requests_after_async(bin_id, after, limit + 1)
+        if len(missed) > limit:
+            await self.send(text_data=live.encode(live.gap()))
+            return
+        for start in range(0, len(missed), FRAME_SIZE):
+            frame = [request_json(r) for r in missed[start : start + FRAME_SIZE]]
+            await self.send(text_data=live.encode(live.requests_created(frame)))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def relay(self, event):
+        await self.send(text_data=event["text"])

@@ -1,0 +1,235 @@
+"""The hot path: the ASGI capture app and the batching writer (DESIGN.md).
+
+A captured request is built from the raw scope, queued for the writer and
+answered only once the writer's transaction holding it has committed. The writer
+stores whatever arrived while its last flush ran in one transaction on one
+long-lived database thread, then hands one event per bin to the publisher.
+"""
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import live
+from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
+from .models import Bin, CapturedRequest
+from .serializers import request_json
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_BACKLOG = 10_000  # events waiting for the channel layer before we drop
+
+
+def store_batch(records):
+    """Store `records` in one transaction and count them on their bins. Returns the
+    stored ones; a record whose bin does not exist (any more) is left unsaved."""
+    per_bin = defaultdict(int)
+    for record in records:
+        per_bin[record.bin_id] += 1
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
+    with transaction.atomic():
+        # The counter update locks each bin row (sorted, so processes cannot
+        # deadlock), which also keeps a concurrent delete from orphaning a row.
+        existing = {
+            bin_id
+            for bin_id in sorted(per_bin)
+            if Bin.objects.filter(pk=bin_id).update(
+                request_count=F("request_count") + per_bin[bin_id],
+                last_activity_at=now,
+                expires_at=expires_at,
+            )
+        }
+        stored = [record for record in records if record.bin_id in existing]
+        CapturedRequest.objects.bulk_create(stored)
+    return stored
+
+
+def created_events(stored):
+    """One pre-serialized `requests.created` event per bin, ids ascending."""
+    per_bin = defaultdict(list)
+    for record in sorted(stored, key=lambda r: r.pk):
+        per_bin[record.bin_id].append(request_json(record))
+    return [(bin_id, live.requests_created(items)) for bin_id, items in per_bin.items()]
+
+
+def flush(records):
+    """Runs on the writer thread: store, then build the events to publish."""
+    try:
+        stored = store_batch(records)
+    except (OperationalError, InterfaceError):
+        # A dropped or stale connection (database restarted): reconnect once.
+        connection.close()
+        stored = store_batch(records)
+    return stored, created_events(stored)
+
+
+class Writer:
+    """Group commit for captured requests; one per event loop."""
+
+    def __init__(self, max_batch):
+        self.loop = asyncio.get_running_loop()
+        self.max_batch = max_batch
+        self.queue = asyncio.Queue()
+        self.events = asyncio.Queue()
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspector-writer")
+        self.tasks = [self.loop.create_task(self.write()), self.loop.create_task(self.publish())]
+
+    async def store(self, record):
+        """Queue `record`; returns once it is committed, or None if its bin is gone."""
+        done = self.loop.create_future()
+        self.idle.clear()
+        self.queue.put_nowait((record, done))
+        return await done
+
+    async def write(self):
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                stored, events = await self.loop.run_in_executor(
+                    self.executor, flush, [record for record, _ in batch]
+                )
+            except DatabaseError as error:
+                logger.error("could not store %d captured requests: %s", len(batch), error)
+                self.executor.submit(connection.close)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for record, done in batch:
+                    if not done.done():
+                        done.set_result(record if record.pk else None)
+                self.queue_events(events)
+            if self.queue.empty():
+                self.idle.set()
+
+    def queue_events(self, events):
+        for item in events:
+            if self.events.qsize() >= PUBLISH_BACKLOG:
+                live.stats["failed"] += 1
+                logger.warning("publish backlog full; viewers of bin %s will refill", item[0])
+                continue
+            self.events.put_nowait(item)
+
+    async def publish(self):
+        while True:
+            bin_id, event = await self.events.get()
+            await live.publish(bin_id, event)
+
+    async def drain(self):
+        """Wait until everything queued so far is committed (used at shutdown)."""
+        while not self.idle.is_set():
+            await self.idle.wait()
+            await asyncio.sleep(0)
+
+
+_writer = None
+
+
+def get_writer():
+    global _writer
+    if _writer is None or _writer.loop is not asyncio.get_running_loop():
+        _writer = Writer(settings.INSPECTOR_WRITER_BATCH)
+    return _writer
+
+
+async def drain_writer():
+    if _writer is not None and _writer.loop is asyncio.get_running_loop():
+        await _writer.drain()
+
+
+async def read_body(receive, limit):
+    """Read the whole body keeping at most `limit` bytes. Returns (body, size sent),
+    or None when the client went away first."""
+    chunks, kept, size = [], 0, 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if kept < limit:
+            chunks.append(chunk[: limit - kept])
+            kept += len(chunks[-1])
+        if not message.get("more_body", False):
+            return b"".join(chunks), size
+
+
+def error_body(code, message, **extra):
+    return {"error": {"code": code, "message": message}, **extra}
+
+
+async def respond(send, scope, status, payload, headers=()):
+    body = b"" if scope["method"] == "HEAD" else json.dumps(payload).encode() + b"\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"cache-control", b"no-store"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def capture_app(scope, receive, send):
+    """ASGI app for /b/<bin_id>[/...]: every method, every path, no redirects."""
+    limit = settings.INSPECTOR_MAX_BODY_BYTES
+    received = await read_body(receive, limit)
+    if received is None:
+        return
+    body, size = received
+    # Our server cuts big bodies before they reach us and says what was sent.
+    size = scope.get("extensions", {}).get(SCOPE_EXTENSION, {}).get("body_size", size)
+    target = split_capture_path(raw_path_of(scope))
+    not_found = error_body("bin_not_found", "There is no bin at this address.")
+    if target is None:
+        return await respond(send, scope, 404, not_found)
+    bin_id, path = target
+    record = build_request(
+        scope,
+        body,
+        size,
+        bin_id=bin_id,
+        path=path,
+        max_body_bytes=limit,
+        trusted_proxies=settings.INSPECTOR_TRUSTED_PROXIES,
+    )
+    try:
+        stored = await get_writer().store(record)
+    except DatabaseError:
+        return await respond(
+            send,
+            scope,
+            503,
+            error_body("storage_unavailable", "The request could not be stored; try again."),
+            [(b"retry-after", b"5")],
+        )
+    if stored is None:
+        return await respond(send, scope, 404, not_found)
+    id_header = [(b"x-inspector-request-id", str(stored.pk).encode())]
+    if stored.body_truncated:
+        message = (
+            f"The body of {size} bytes is over the {limit}-byte limit; "
+            f"the request was stored with its first {limit} bytes."
+        )
+        return await respond(
+            send, scope, 413, error_body("body_too_large", message, id=stored.pk), id_header
+        )
+    return await respond(send, scope, 200, {"ok": True, "id": stored.pk}, id_header)

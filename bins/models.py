@@ -1,0 +1,63 @@
+import base64
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+BIN_ID_BYTES = 10  # 80 random bits
+BIN_ID_LENGTH = 16  # base32 characters for BIN_ID_BYTES
+BIN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def new_bin_id():
+    return base64.b32encode(secrets.token_bytes(BIN_ID_BYTES)).decode("ascii").lower()
+
+
+def is_bin_id(value):
+    return len(value) == BIN_ID_LENGTH and all(c in BIN_ID_ALPHABET for c in value)
+
+
+def default_expiry():
+    return timezone.now() + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
+
+
+class Bin(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_bin_id, editable=False)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=default_expiry)
+    # Every request that reached the bin, including those deleted since.
+    request_count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return self.name or self.id
+
+
+class CapturedRequest(models.Model):
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="requests", db_index=False)
+    method = models.CharField(max_length=64)
+    scheme = models.CharField(max_length=16)
+    host = models.TextField(blank=True)
+    # Below the bin, exactly as sent (still percent-encoded): "" for /b/<id>, "/" for /b/<id>/.
+    path = models.TextField(blank=True)
+    query_string = models.TextField(blank=True)
+    # [[name, value], ...] in arrival order with duplicates; bytes decoded as latin-1.
+    headers = models.JSONField(default=list)
+    body = models.BinaryField(default=b"")
+    body_size = models.PositiveBigIntegerField(default=0)
+    body_truncated = models.BooleanField(default=False)
+    content_type = models.TextField(blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # Every list, page, backfill and long poll reads one bin's requests by id.
+            models.Index(fields=["bin", "id"], name="request_bin_id_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path or '/'}"

@@ -1,0 +1,54 @@
+"""Reads shared by the API, the pages, the websocket consumer and the long poll."""
+
+import functools
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from .models import Bin, CapturedRequest
+
+MAX_PAGE = 500
+
+
+def off_loop(fn):
+    """Run a sync query in the thread pool, not on Django's single thread for sync
+    code: a slow backlog for one viewer must not hold up every other (PITFALLS.md)."""
+
+    def run_and_release(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    @functools.wraps(fn)
+    async def wrapper(*args, **kwargs):
+        return await sync_to_async(run_and_release, thread_sensitive=False)(*args, **kwargs)
+
+    return wrapper
+
+
+def get_bin(bin_id):
+    return Bin.objects.filter(pk=bin_id).first()
+
+
+def requests_after(bin_id, after, limit):
+    """Requests newer than `after`, oldest first."""
+    rows = CapturedRequest.objects.filter(bin_id=bin_id, id__gt=after).order_by("id")
+    return list(rows[:limit])
+
+
+def requests_before(bin_id, before, limit):
+    """The newest requests (older than `before` when given), newest first."""
+    rows = CapturedRequest.objects.filter(bin_id=bin_id).order_by("-id")
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    return list(rows[:limit])
+
+
+def latest_request_id(bin_id):
+    row = CapturedRequest.objects.filter(bin_id=bin_id).order_by("-id").values("id").first()
+    return row["id"] if row else 0
+
+
+get_bin_async = off_loop(get_bin)
+requests_after_async = off_loop(requests_after)

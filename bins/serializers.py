@@ -1,0 +1,72 @@
+"""Model -> JSON-ready dicts, the public contract of DESIGN.md."""
+
+import base64
+import codecs
+from urllib.parse import parse_qsl
+
+PREVIEW_BYTES = 2048
+
+
+def iso(moment):
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z") if moment else None
+
+
+def ws_base(base_url):
+    return "ws" + base_url[len("http") :]
+
+
+def bin_json(bin, base_url):
+    return {
+        "id": bin.id,
+        "name": bin.name,
+        "url": f"{base_url}/b/{bin.id}",
+        "inspect_url": f"{base_url}/bins/{bin.id}/",
+        "ws_url": f"{ws_base(base_url)}/ws/bins/{bin.id}/",
+        "created_at": iso(bin.created_at),
+        "last_activity_at": iso(bin.last_activity_at),
+        "expires_at": iso(bin.expires_at),
+        "request_count": bin.request_count,
+    }
+
+
+def as_text(data, final=True):
+    """`data` as UTF-8 text, or None when it is not text. With final=False a
+    multi-byte character cut at the end is dropped instead of failing."""
+    if b"\x00" in data:
+        return None
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=final)
+    except UnicodeDecodeError:
+        return None
+
+
+def request_json(req):
+    body = bytes(req.body)
+    preview = as_text(body[:PREVIEW_BYTES], final=len(body) <= PREVIEW_BYTES)
+    query = "?" + req.query_string if req.query_string else ""
+    return {
+        "id": req.id,
+        "bin": req.bin_id,
+        "method": req.method,
+        "url": f"{req.scheme}://{req.host}/b/{req.bin_id}{req.path}{query}",
+        "path": req.path,
+        "query_string": req.query_string,
+        "query": [list(pair) for pair in parse_qsl(req.query_string, keep_blank_values=True)],
+        "headers": req.headers,
+        "content_type": req.content_type,
+        "body_size": req.body_size,
+        "body_truncated": req.body_truncated,
+        "body_preview": preview,
+        "body_preview_truncated": preview is not None and len(body) > PREVIEW_BYTES,
+        "remote_addr": req.remote_addr,
+        "received_at": iso(req.received_at),
+    }
+
+
+def request_detail_json(req):
+    body = bytes(req.body)
+    return {
+        **request_json(req),
+        "body_text": as_text(body),
+        "body_base64": base64.b64encode(body).decode("ascii"),
+    }

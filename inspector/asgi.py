@@ -1,0 +1,38 @@
+"""ASGI entry point: /b/ goes to our capture app, the rest to Django; websockets
+pass the origin check, then the bin consumer."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inspector.settings")
+django_application = get_asgi_application()
+
+# Imported after Django is set up: they use models.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from bins.capture import CAPTURE_PREFIX, raw_path_of  # noqa: E402
+from bins.ingest import capture_app  # noqa: E402
+from bins.routing import websocket_urlpatterns  # noqa: E402
+from inspector.origins import OriginValidator  # noqa: E402
+
+
+# Async all the way: WhiteNoise's middleware is sync-only and would put every
+# view on a thread (docs/decisions.md).
+static_application = ASGIStaticFilesHandler(django_application)
+
+
+async def http_router(scope, receive, send):
+    # /b/<id> is matched with and without a trailing slash; /b itself is Django's.
+    if raw_path_of(scope).startswith(CAPTURE_PREFIX):
+        return await capture_app(scope, receive, send)
+    return await static_application(scope, receive, send)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_router,
+        "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -1,0 +1,121 @@
+"""Daphne, with what it gets wrong for a request bin mended (PITFALLS.md).
+
+Run as `python -m inspector.server [daphne options]` (the app is always ours). Written against Daphne
+4.2.3 and Twisted 26.10.0 (pinned in requirements.txt), because it extends their
+request classes; tests/integration/test_server.py covers every point below.
+
+- Daphne drops every header whose name contains "_", lowercases names and
+  regroups repeated ones. We record each header line as it arrived (name case,
+  order, duplicates) and hand that list to the capture app in the scope
+  extension "inspector.capture". Django still gets Daphne's own cleaned headers.
+- Daphne keeps the whole body (Twisted spools big ones to a temporary file) before
+  the app runs. We keep at most INSPECTOR_MAX_BODY_BYTES of it in memory and only
+  count the rest, so memory per request is bounded and the real size is known.
+- Daphne's access log prints full paths, and a bin's path is its key: it is off
+  unless INSPECTOR_ACCESS_LOG is true.
+- Shutdown: before Daphne cancels the open requests, the writer commits what it
+  holds, so what was received is stored.
+
+What cannot be mended here is listed in docs/server.md.
+"""
+
+import asyncio
+import io
+import os
+import sys
+
+from daphne.server import Server  # isort: skip  (installs the asyncio reactor first)
+from daphne import http_protocol
+from daphne.cli import CommandLineInterface
+from twisted.internet import defer
+from twisted.web import http
+
+
+class CaptureRequest(http_protocol.WebRequest):
+    def __init__(self, *args, **kwargs):
+        self.raw_headers = []
+        self.body_size = 0
+        super().__init__(*args, **kwargs)
+
+    def gotLength(self, length):
+        # Always in memory (no temporary file): at most max_body_bytes are kept.
+        self.content = io.BytesIO()
+
+    def handleContentChunk(self, data):
+        self.body_size += len(data)
+        room = self.server.max_body_bytes - self.content.tell()
+        if room > 0:
+            self.content.write(data[:room])
+
+
+class CaptureChannel(http.HTTPChannel):
+    def headerReceived(self, line):
+        ok = super().headerReceived(line)
+        if ok:
+            name, value = line.split(b":", 1)
+            self.requests[-1].raw_headers.append((name, value.strip(b" \t")))
+        return ok
+
+
+class CaptureHTTPFactory(http_protocol.HTTPFactory):
+    def protocol(self):
+        return http._GenericHTTPChannelProtocol(CaptureChannel())
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = CaptureRequest
+        return protocol
+
+
+class InspectorServer(Server):
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        if os.environ.get("INSPECTOR_ACCESS_LOG", "").lower() not in ("1", "true", "yes", "on"):
+            kwargs["action_logger"] = None
+        super().__init__(*args, **kwargs)
+        self.max_body_bytes = settings.INSPECTOR_MAX_BODY_BYTES
+
+    # Daphne's run() builds its own factory inline; this setter swaps in ours.
+    @property
+    def http_factory(self):
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, _daphne_factory):
+        self._http_factory = CaptureHTTPFactory(self)
+
+    def create_application(self, protocol, scope):
+        if isinstance(protocol, CaptureRequest):
+            scope["extensions"] = {
+                **scope.get("extensions", {}),
+                "inspector.capture": {
+                    "headers": protocol.raw_headers,
+                    "body_size": protocol.body_size,
+                },
+            }
+        return super().create_application(protocol, scope)
+
+    def kill_all_applications(self):
+        from bins.ingest import drain_writer
+
+        drained = defer.Deferred.fromFuture(asyncio.ensure_future(drain_writer()))
+        drained.addBoth(lambda _: super(InspectorServer, self).kill_all_applications())
+        return drained
+
+
+class InspectorCLI(CommandLineInterface):
+    server_class = InspectorServer
+
+
+def main(argv=None):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inspector.settings")
+    import django
+
+    django.setup()
+    args = list(sys.argv[1:] if argv is None else argv)
+    InspectorCLI().run([*args, "inspector.asgi:application"])
+
+
+if __name__ == "__main__":
+    main()
