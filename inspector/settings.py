@@ -90,29 +90,36 @@ TEMPLATES = [
     }
 ]
 
-if env("DATABASE_URL"):
+def sqlite_database(path):
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        # PITFALLS.md: these settings lost no request under concurrent writers.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        # A file, not memory, so a server process under test can share it; one per
+        # test run, so two runs never share one.
+        "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
+    }
+
+
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL.startswith("sqlite:"):
+    DATABASES = {"default": sqlite_database(DATABASE_URL.split(":///", 1)[-1])}
+elif DATABASE_URL:
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL")
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
     # Under ASGI persistent connections leak; the pool hands them back instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 20}}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "inspector.sqlite3",
-            # PITFALLS.md: these settings lost no request under concurrent writers.
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            "TEST": {"NAME": env("INSPECTOR_TEST_DB", "") or None},
-        }
-    }
+    DATABASES = {"default": sqlite_database(DATA_DIR / "inspector.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis hosts are given as dicts: redis-py 8's default socket timeout makes idle

@@ -1,0 +1,63 @@
+import os
+import tempfile
+import uuid
+
+import pytest
+
+from tests.servers import (
+    REDIS_URL,
+    PostgresDatabase,
+    ServerProcess,
+    postgres_available,
+    redis_available,
+    require,
+)
+
+
+def database_url(settings_dict):
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict["USER"] or "postgres"
+    host = settings_dict["HOST"] or "127.0.0.1"
+    port = settings_dict["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup, django_db_blocker):
+    """Inspector under Daphne in a subprocess, on the test database of this run."""
+    from django.db import connection
+
+    # pytest-django sets up only the databases that collected tests ask for.
+    assert "test" in str(connection.settings_dict["NAME"]), "mark the test django_db"
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-app-"),
+    }
+    server = ServerProcess(env).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def services():
+    """The local PostgreSQL and Redis, which CI must have."""
+    require(redis_available(), f"Redis does not answer at {REDIS_URL}")
+    require(postgres_available(), "PostgreSQL does not answer at 127.0.0.1:5432")
+
+
+@pytest.fixture(scope="module")
+def scaled_servers(services):
+    """Two Inspector processes sharing a fresh PostgreSQL database and Redis."""
+    database = PostgresDatabase()
+    env = {
+        "DATABASE_URL": database.url,
+        "REDIS_URL": REDIS_URL,
+        "INSPECTOR_REDIS_PREFIX": f"inspector-test-{uuid.uuid4().hex[:8]}",
+        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-scaled-"),
+    }
+    servers = [ServerProcess(env, name=f"scaled{i}").start() for i in range(2)]
+    yield servers
+    for server in servers:
+        server.close()
+    database.close()
