@@ -1,0 +1,79 @@
+"""PostgreSQL and Redis, two Daphne processes behind no balancer: any process may
+take the webhook and any may hold the viewer's websocket."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.integration.helpers import (
+    collect_request_ids,
+    create_bin,
+    list_requests,
+    next_event,
+    viewer,
+)
+
+pytestmark = pytest.mark.services
+
+
+async def test_it_pushes_a_webhook_sent_to_one_process_to_a_viewer_on_another(scaled_servers):
+    first, second = scaled_servers
+    bin = create_bin(first.base_url)
+    async with viewer(second.base_url, bin["id"]) as ws:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                f"{first.base_url}/b/{bin['id']}/stripe", json={"type": "charge.succeeded"}
+            )
+        event = await next_event(ws)
+    assert answer.status_code == 200
+    assert event["type"] == "requests.created"
+    assert [item["id"] for item in event["requests"]] == [answer.json()["id"]]
+    assert event["requests"][0]["path"] == "/stripe"
+
+
+async def test_it_delivers_every_event_of_a_burst_spread_over_both_processes(scaled_servers):
+    bin = create_bin(scaled_servers[0].base_url)
+    async with (
+        viewer(scaled_servers[0].base_url, bin["id"]) as ws0,
+        viewer(scaled_servers[1].base_url, bin["id"]) as ws1,
+        httpx.AsyncClient() as client,
+    ):
+        answers = await asyncio.gather(
+            *(
+                client.post(f"{scaled_servers[i % 2].base_url}/b/{bin['id']}", content=b"%d" % i)
+                for i in range(200)
+            )
+        )
+        sent = sorted(answer.json()["id"] for answer in answers)
+        assert sorted(await collect_request_ids(ws0, 200, timeout=30)) == sent
+        assert sorted(await collect_request_ids(ws1, 200, timeout=30)) == sent
+
+
+def test_it_stores_nul_bytes_and_any_header_byte_on_postgresql(scaled_servers):
+    server = scaled_servers[1]
+    bin = create_bin(server.base_url)
+    body = b"\x00\xff\xfe binary \x00"
+    answer = httpx.post(
+        f"{server.base_url}/b/{bin['id']}",
+        content=body,
+        headers={"X-Latin": "caf\xe9".encode("latin-1")},
+    )
+    assert answer.status_code == 200
+    [stored] = list_requests(server.base_url, bin["id"])
+    assert ["X-Latin", "caf\xe9"] in stored["headers"]
+    raw = httpx.get(f"{server.base_url}/api/bins/{bin['id']}/requests/{stored['id']}/body")
+    assert raw.content == body
+
+
+async def test_it_answers_a_long_poll_from_a_webhook_on_the_other_process(scaled_servers):
+    first, second = scaled_servers
+    bin = create_bin(first.base_url)
+    async with httpx.AsyncClient(timeout=30) as client:
+        waiting = asyncio.create_task(
+            client.get(f"{second.base_url}/api/bins/{bin['id']}/requests/wait?after=0&timeout=20")
+        )
+        await asyncio.sleep(0.5)
+        sent = await client.post(f"{first.base_url}/b/{bin['id']}", content=b"wake")
+        answer = await asyncio.wait_for(waiting, 10)
+    assert [item["id"] for item in answer.json()["requests"]] == [sent.json()["id"]]

@@ -1,0 +1,103 @@
+"""inspector.server: what it mends in Daphne for a request bin (PITFALLS.md)."""
+
+import asyncio
+import tempfile
+
+import httpx
+import pytest
+
+from tests.conftest import database_url
+from tests.integration.helpers import create_bin, list_requests, raw_request
+from tests.servers import ServerProcess
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LIMIT = 1000
+
+
+@pytest.fixture(scope="module")
+def small_server(django_db_setup):
+    """A server whose body limit is LIMIT bytes."""
+    from django.db import connection
+
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-small-"),
+        "INSPECTOR_MAX_BODY_BYTES": str(LIMIT),
+    }
+    server = ServerProcess(env, name="small").start()
+    yield server
+    server.close()
+
+
+def test_it_keeps_header_names_with_underscores_and_their_case(small_server):
+    bin = create_bin(small_server.base_url)
+    httpx.post(bin["url"], headers={"X_Api_Key": "k", "API_TOKEN": "t", "x-Mixed-CASE": "c"})
+    headers = list_requests(small_server.base_url, bin["id"])[0]["headers"]
+    assert ["X_Api_Key", "k"] in headers
+    assert ["API_TOKEN", "t"] in headers
+    assert ["x-Mixed-CASE", "c"] in headers
+
+
+def test_it_stores_an_oversized_body_cut_with_its_real_size_and_answers_413(small_server):
+    bin = create_bin(small_server.base_url)
+    answer = httpx.post(bin["url"], content=b"a" * (LIMIT * 50))
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "body_too_large"
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert stored["body_size"] == LIMIT * 50
+    assert stored["body_truncated"] is True
+    body = httpx.get(f"{small_server.base_url}/api/bins/{bin['id']}/requests/{stored['id']}/body")
+    assert body.content == b"a" * LIMIT
+
+
+def test_it_cuts_a_chunked_body_without_content_length(small_server):
+    bin = create_bin(small_server.base_url)
+    chunk = b"b" * 700
+    request = (
+        f"POST /b/{bin['id']}/chunked HTTP/1.1\r\nHost: x\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode() + (b"2bc\r\n" + chunk + b"\r\n") * 3 + b"0\r\n\r\n"
+    answer = raw_request(small_server.port, request)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert (stored["body_size"], stored["body_truncated"]) == (2100, True)
+
+
+def test_it_accepts_a_body_exactly_at_the_limit(small_server):
+    bin = create_bin(small_server.base_url)
+    assert httpx.post(bin["url"], content=b"c" * LIMIT).status_code == 200
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert (stored["body_size"], stored["body_truncated"]) == (LIMIT, False)
+
+
+async def test_it_never_acknowledges_a_request_it_did_not_store(small_server):
+    bin = create_bin(small_server.base_url)
+    answered = asyncio.Event()
+    acknowledged = []
+
+    async def send(client, i):
+        try:
+            answer = await client.post(bin["url"], content=b"%d" % i)
+        except httpx.HTTPError:
+            return None
+        if answer.status_code == 200:
+            acknowledged.append(answer.json()["id"])
+            if len(acknowledged) == 30:
+                answered.set()
+
+    async with httpx.AsyncClient(timeout=5) as client:
+        sending = [asyncio.create_task(send(client, i)) for i in range(300)]
+        await asyncio.wait_for(answered.wait(), 20)
+        small_server.process.terminate()
+        await asyncio.gather(*sending)
+    small_server.process.wait(15)
+    small_server.start()
+    stored = {item["id"] for item in list_requests(small_server.base_url, bin["id"], limit=500)}
+    assert len(acknowledged) >= 30
+    assert set(acknowledged) <= stored
+
+
+def test_it_leaves_bin_ids_out_of_the_log(small_server):
+    bin = create_bin(small_server.base_url)
+    httpx.post(bin["url"], content=b"secret path")
+    assert bin["id"] not in small_server.output()
