@@ -1,6 +1,7 @@
 """The JSON API of DESIGN.md: thin async views over bins.queries and bins.live."""
 
 import asyncio
+import contextlib
 import functools
 import json
 import time
@@ -26,7 +27,9 @@ class ApiError(Exception):
 
 
 def error(status, code, message, headers=None):
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status, headers=headers)
+    return JsonResponse(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
 
 
 def base_url(request):
@@ -148,10 +151,8 @@ async def requests_wait(request, bin):
             remaining = deadline - time.monotonic()
             if page["requests"] or remaining <= 0:
                 return JsonResponse(page)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(layer.receive(channel), remaining)
-            except TimeoutError:
-                pass
     finally:
         await layer.group_discard(group, channel)
 

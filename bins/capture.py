@@ -102,7 +102,7 @@ def build_request(scope, body, body_size, *, bin_id, path, max_body_bytes, trust
     headers = decode_headers(raw_headers_of(scope))
     host = header_value(headers, "host")
     if not host and scope.get("server"):
-        host = "%s:%s" % tuple(scope["server"])
+        host = "{}:{}".format(*scope["server"])
     return CapturedRequest(
         bin_id=bin_id,
         method=scope["method"],

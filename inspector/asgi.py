@@ -17,7 +17,6 @@ from bins.ingest import capture_app  # noqa: E402
 from bins.routing import websocket_urlpatterns  # noqa: E402
 from inspector.origins import OriginValidator  # noqa: E402
 
-
 # Async all the way: WhiteNoise's middleware is sync-only and would put every
 # view on a thread (docs/decisions.md).
 static_application = ASGIStaticFilesHandler(django_application)

@@ -1,5 +1,6 @@
-from django.utils.decorators import sync_and_async_middleware
 from inspect import iscoroutinefunction
+
+from django.utils.decorators import sync_and_async_middleware
 
 # Everything shown came from a stranger: no inline script, nothing from elsewhere.
 CSP = (

@@ -11,7 +11,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalize_origin(value):
-    """"https://Example.com" -> ("https", "example.com", 443), or None if malformed."""
+    """`https://Example.com` -> ("https", "example.com", 443), or None if malformed."""
     try:
         parts = urlsplit(value)
         port = parts.port

@@ -1,13 +1,16 @@
 """Daphne, with what it gets wrong for a request bin mended (PITFALLS.md).
 
-Run as `python -m inspector.server [daphne options]` (the app is always ours). Written against Daphne
-4.2.3 and Twisted 26.10.0 (pinned in requirements.txt), because it extends their
-request classes; tests/integration/test_server.py covers every point below.
+Run as `python -m inspector.server [daphne options]` (the app is always ours).
+Written against Daphne 4.2.3 and Twisted 26.10.0 (pinned in requirements.txt),
+because it extends their request classes; tests/integration/test_server.py
+covers every point below.
 
 - Daphne drops every header whose name contains "_", lowercases names and
   regroups repeated ones. We record each header line as it arrived (name case,
   order, duplicates) and hand that list to the capture app in the scope
   extension "inspector.capture". Django still gets Daphne's own cleaned headers.
+- Daphne refuses header values with bytes such as 0x85, the tail of valid UTF-8
+  like "\u00c5"; capture keeps them (as data only).
 - Daphne keeps the whole body (Twisted spools big ones to a temporary file) before
   the app runs. We keep at most INSPECTOR_MAX_BODY_BYTES of it in memory and only
   count the rest, so memory per request is bounded and the real size is known.
@@ -36,6 +39,17 @@ class CaptureRequest(http_protocol.WebRequest):
         self.raw_headers = []
         self.body_size = 0
         super().__init__(*args, **kwargs)
+
+    def process(self):
+        if self.path.startswith(b"/b/") and not self.requestHeaders.hasHeader(b"upgrade"):
+            # Daphne refuses values with these bytes (its guard against splitting
+            # when it re-injects headers for websockets), which refuses valid UTF-8
+            # such as "\u00c5" (C3 85) too. Capture keeps them from raw_headers, as
+            # data only; the copy Daphne checks and passes on goes without them.
+            for name, values in list(self.requestHeaders.getAllRawHeaders()):
+                if any(http_protocol.INVALID_HEADER_VALUE_BYTES.intersection(v) for v in values):
+                    self.requestHeaders.removeHeader(name)
+        return super().process()
 
     def gotLength(self, length):
         # Always in memory (no temporary file): at most max_body_bytes are kept.

@@ -90,6 +90,7 @@ TEMPLATES = [
     }
 ]
 
+
 def sqlite_database(path):
     return {
         "ENGINE": "django.db.backends.sqlite3",

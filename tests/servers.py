@@ -54,7 +54,9 @@ class ServerProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-        self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (open for the server's life)
+            prefix=f"{name}-", suffix=".log", delete=False
+        )
         self.process = None
 
     def start(self):

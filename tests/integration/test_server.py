@@ -38,6 +38,24 @@ def test_it_keeps_header_names_with_underscores_and_their_case(small_server):
     assert ["x-Mixed-CASE", "c"] in headers
 
 
+def test_it_keeps_header_values_daphne_would_refuse(small_server):
+    bin = create_bin(small_server.base_url)
+    request = (
+        f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n".encode()
+        + "X-Name: \u00c5ngstr\u00f6m\r\n".encode()
+        + b"X-Controls: a\x0bb\x0cc\x1cd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    assert raw_request(small_server.port, request).startswith(b"HTTP/1.1 200 ")
+    headers = list_requests(small_server.base_url, bin["id"])[0]["headers"]
+    assert ["X-Name", "\u00c5ngstr\u00f6m".encode().decode("latin-1")] in headers
+    assert ["X-Controls", "a\x0bb\x0cc\x1cd"] in headers
+
+
+def test_it_still_refuses_those_values_outside_capture(small_server):
+    request = b"GET /api/bins HTTP/1.1\r\nHost: x\r\nX-Name: \xc3\x85\r\nConnection: close\r\n\r\n"
+    assert raw_request(small_server.port, request).startswith(b"HTTP/1.1 400 ")
+
+
 def test_it_stores_an_oversized_body_cut_with_its_real_size_and_answers_413(small_server):
     bin = create_bin(small_server.base_url)
     answer = httpx.post(bin["url"], content=b"a" * (LIMIT * 50))
@@ -54,9 +72,13 @@ def test_it_cuts_a_chunked_body_without_content_length(small_server):
     bin = create_bin(small_server.base_url)
     chunk = b"b" * 700
     request = (
-        f"POST /b/{bin['id']}/chunked HTTP/1.1\r\nHost: x\r\n"
-        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    ).encode() + (b"2bc\r\n" + chunk + b"\r\n") * 3 + b"0\r\n\r\n"
+        (
+            f"POST /b/{bin['id']}/chunked HTTP/1.1\r\nHost: x\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + (b"2bc\r\n" + chunk + b"\r\n") * 3
+        + b"0\r\n\r\n"
+    )
     answer = raw_request(small_server.port, request)
     assert answer.startswith(b"HTTP/1.1 413 ")
     [stored] = list_requests(small_server.base_url, bin["id"])
