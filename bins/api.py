@@ -103,7 +103,9 @@ async def bins_collection(request):
 @endpoint("GET", "DELETE")
 async def bin_resource(request, bin):
     if request.method == "DELETE":
+        bin_id = bin.id
         await bin.adelete()
+        await live.publish(bin_id, live.bin_deleted())
         return HttpResponse(status=204)
     return JsonResponse(bin_json(bin, base_url(request)))
 
@@ -168,8 +170,9 @@ async def get_request(bin, request_id):
 async def request_resource(request, bin, request_id):
     row = await get_request(bin, request_id)
     if request.method == "DELETE":
+        deleted_id = row.id  # delete() sets it to None
         await row.adelete()
-        await live.publish(bin.id, live.request_deleted(row.id))
+        await live.publish(bin.id, live.request_deleted(deleted_id))
         return HttpResponse(status=204)
     return JsonResponse(request_detail_json(row))
 

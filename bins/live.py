@@ -31,8 +31,8 @@ def bin_cleared():
     return {"type": "bin.cleared"}
 
 
-def bin_updated(bin_json):
-    return {"type": "bin.updated", "bin": bin_json}
+def bin_deleted():
+    return {"type": "bin.deleted"}
 
 
 def gap():

@@ -228,15 +228,13 @@ export function renderBody(req, downloadUrl) {
     const json = isJsonType(req.content_type) || /^\s*[[{]/.test(text) ? parseJsonText(text) : null;
     if (json !== null) views.push({ id: "json", label: "JSON", render: () => renderJson(json) });
     else if (isFormType(req.content_type)) views.push({ id: "form", label: "Form", render: () => renderForm(text) });
-    views.push({ id: "raw", label: "Raw", render: () => renderText(text) });
+    views.push({ id: "raw", label: views.length ? "Raw" : "Text", render: () => renderText(text) });
   } else {
     section.appendChild(
       el(
         "p",
         { class: "notice" },
-        "Binary body: not valid UTF-8 text, shown as a hex dump. ",
-        el("a", { href: downloadUrl, download: "" }, "Download it"),
-        " to open it with another tool.",
+        "Binary body (not UTF-8 text), shown as a hex dump. Download it to open it with another tool.",
       ),
     );
   }
@@ -281,6 +279,8 @@ export function renderBody(req, downloadUrl) {
   }
   actions.appendChild(el("a", { class: "btn btn-small", href: downloadUrl, download: "" }, "Download"));
 
+  // A single view needs no switch; keep the toolbar's place for the actions.
+  if (views.length === 1) tabs.hidden = true;
   toolbar.append(tabs, actions);
   section.append(toolbar, pane);
   show(views[0]);

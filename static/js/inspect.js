@@ -1,0 +1,527 @@
+// The inspect page: a live list of a bin's requests and the detail of the selected one.
+// The websocket is news, the API is truth: everything is keyed by request id, so live
+// events, backlog and API pages never show a request twice.
+
+import {
+  ApiError,
+  api,
+  copyWithFeedback,
+  el,
+  forgetBin,
+  formatBytes,
+  formatLocalTime,
+  methodBadge,
+  plural,
+  relativeTime,
+  rememberBin,
+  timeUntil,
+  toast,
+} from "./common.js";
+import { renderDetail } from "./detail.js";
+import { LiveSocket } from "./live.js";
+
+const PAGE_SIZE = 50;
+const MAX_ITEMS = 1000; // kept in the list; older ones come back with "Load older"
+
+const bin = JSON.parse(document.getElementById("bin-data").textContent);
+const apiBase = `/api/bins/${encodeURIComponent(bin.id)}`;
+
+const $ = (selector) => document.querySelector(selector);
+const listEl = $("#request-list");
+const detailEl = $("#detail");
+const workspaceEl = $("#workspace");
+const emptyEl = $("#empty-state");
+const olderButton = $("#load-older");
+const countEl = $("#request-count");
+const countLabelEl = $("#request-count-label");
+const connEl = $("#conn-state");
+const listCountEl = $("#list-count");
+
+const state = {
+  items: new Map(), // id -> {req, li, seq}
+  seq: 0, // arrival counter, to tell what came in while a page was loading
+  maxSeen: 0, // highest request id ever seen; the websocket's ?after=
+  nextBefore: null,
+  loaded: false,
+  selectedId: null,
+  selectToken: 0,
+  received: Number(bin.request_count) || 0,
+  gone: false,
+};
+
+// ---------------------------------------------------------------- list
+
+function displayPath(req) {
+  let path = req.path || "/";
+  if (!path.startsWith("/")) path = "/" + path;
+  return req.query_string ? `${path}?${req.query_string}` : path;
+}
+
+function renderItem(req) {
+  const time = el(
+    "time",
+    { class: "item-time", datetime: req.received_at, title: formatLocalTime(req.received_at) },
+    relativeTime(req.received_at),
+  );
+  return el(
+    "li",
+    {
+      class: "request-item",
+      role: "option",
+      tabindex: "-1",
+      "aria-selected": "false",
+      dataset: { id: req.id },
+    },
+    methodBadge(req.method),
+    el(
+      "div",
+      { class: "item-main" },
+      el("span", { class: "item-path", title: displayPath(req) }, displayPath(req)),
+      el(
+        "span",
+        { class: "item-meta" },
+        time,
+        el("span", { class: "item-size" }, formatBytes(req.body_size), req.body_truncated ? " (cut)" : ""),
+        req.remote_addr ? el("span", { class: "item-addr" }, req.remote_addr) : null,
+        el("span", { class: "item-id" }, `#${req.id}`),
+      ),
+    ),
+  );
+}
+
+/** Put li in the list, which stays sorted by id, newest first. */
+function insertSorted(li, id) {
+  const first = listEl.firstElementChild;
+  if (!first || Number(first.dataset.id) < id) {
+    listEl.prepend(li);
+    return;
+  }
+  const last = listEl.lastElementChild;
+  if (Number(last.dataset.id) > id) {
+    listEl.append(li);
+    return;
+  }
+  for (const child of listEl.children) {
+    if (Number(child.dataset.id) < id) {
+      listEl.insertBefore(li, child);
+      return;
+    }
+  }
+  listEl.append(li);
+}
+
+/** Add requests from any source; returns how many were new to this page. */
+function addRequests(requests, { live = false } = {}) {
+  let added = 0;
+  for (const req of requests) {
+    if (!req || typeof req.id !== "number") continue;
+    const known = state.items.get(req.id);
+    if (known) continue;
+    const li = renderItem(req);
+    if (live) li.classList.add("is-new");
+    state.items.set(req.id, { req, li, seq: ++state.seq });
+    insertSorted(li, req.id);
+    if (req.id === state.selectedId) markSelected(li);
+    if (req.id > state.maxSeen) {
+      if (live && state.loaded) state.received += 1;
+      state.maxSeen = req.id;
+    }
+    added += 1;
+  }
+  if (added) {
+    trimList();
+    refreshCounts();
+    if (state.selectedId === null) select(newestId(), { scroll: false });
+  }
+  return added;
+}
+
+function newestId() {
+  const first = listEl.firstElementChild;
+  return first ? Number(first.dataset.id) : null;
+}
+
+/** Keep the list bounded; what is dropped stays reachable through "Load older". */
+function trimList() {
+  if (state.items.size <= MAX_ITEMS) return;
+  let last = listEl.lastElementChild;
+  while (state.items.size > MAX_ITEMS && last) {
+    const id = Number(last.dataset.id);
+    const previous = last.previousElementSibling;
+    if (id !== state.selectedId) {
+      state.items.delete(id);
+      last.remove();
+      state.nextBefore = id;
+    }
+    last = previous;
+  }
+}
+
+function removeRequest(id) {
+  const item = state.items.get(id);
+  if (!item) return false;
+  const neighbour = item.li.nextElementSibling || item.li.previousElementSibling;
+  state.items.delete(id);
+  item.li.remove();
+  if (state.selectedId === id) {
+    state.selectedId = null;
+    if (neighbour) select(Number(neighbour.dataset.id), { focus: listEl.contains(document.activeElement) });
+    else showPlaceholder();
+  }
+  refreshCounts();
+  return true;
+}
+
+function clearAll() {
+  state.items.clear();
+  listEl.replaceChildren();
+  state.nextBefore = null;
+  state.selectedId = null;
+  showPlaceholder();
+  refreshCounts();
+}
+
+function refreshCounts() {
+  countEl.textContent = state.received.toLocaleString();
+  countLabelEl.textContent = state.received === 1 ? "request received" : "requests received";
+  const shown = state.items.size;
+  listCountEl.textContent = shown ? plural(shown, "request") + (state.nextBefore ? "+" : "") : "";
+  olderButton.hidden = !state.nextBefore;
+  // Until the first page is in, the server-rendered choice between the two stands.
+  if (state.loaded && !state.gone) {
+    const empty = shown === 0 && !state.nextBefore;
+    emptyEl.hidden = !empty;
+    workspaceEl.hidden = empty;
+  }
+  document.title = (bin.name || "Bin " + bin.id) + (shown ? ` (${state.received})` : "") + " · Inspector";
+}
+
+function updateTimes() {
+  const now = Date.now();
+  for (const time of document.querySelectorAll("time[data-relative], .item-time")) {
+    time.textContent = relativeTime(time.getAttribute("datetime"), now);
+  }
+  updateExpiry();
+}
+
+// ---------------------------------------------------------------- pages from the API
+
+/**
+ * Load the newest page. With replace, the page becomes the truth: what the list held
+ * before is dropped, except requests that arrived live while the page was loading.
+ */
+async function loadFirstPage({ replace = false } = {}) {
+  const seqAtStart = state.seq;
+  const data = await api(`${apiBase}/requests?limit=${PAGE_SIZE}`);
+  if (replace) {
+    const pageIds = new Set(data.requests.map((r) => r.id));
+    for (const [id, item] of state.items) {
+      if (!pageIds.has(id) && item.seq <= seqAtStart) {
+        state.items.delete(id);
+        item.li.remove();
+      }
+    }
+    state.nextBefore = data.next_before;
+  } else if (!state.loaded) {
+    state.nextBefore = data.next_before;
+  }
+  state.loaded = true;
+  addRequests(data.requests);
+  // Requests that came in between rendering the page and this answer are in the page
+  // but not in the count we were rendered with.
+  if (!data.next_before) state.received = Math.max(state.received, state.items.size);
+  refreshCounts();
+  if (state.selectedId !== null && !state.items.has(state.selectedId)) {
+    // Deleted while we were away: the detail would show a ghost.
+    state.selectedId = null;
+    select(newestId());
+  }
+  if (state.selectedId === null) {
+    if (state.items.size) select(newestId(), { scroll: false });
+    else showPlaceholder();
+  }
+}
+
+async function loadOlder() {
+  if (!state.nextBefore) return;
+  olderButton.disabled = true;
+  olderButton.textContent = "Loading…";
+  try {
+    const data = await api(`${apiBase}/requests?limit=${PAGE_SIZE}&before=${encodeURIComponent(state.nextBefore)}`);
+    state.nextBefore = data.next_before;
+    addRequests(data.requests);
+    refreshCounts();
+  } catch (err) {
+    handleApiError(err, "Could not load older requests");
+  } finally {
+    olderButton.disabled = false;
+    olderButton.textContent = "Load older";
+  }
+}
+
+function handleApiError(err, what) {
+  if (err instanceof ApiError && err.code === "bin_not_found") {
+    binGone();
+    return;
+  }
+  toast(`${what}: ${err.message}`, "error");
+}
+
+// ---------------------------------------------------------------- selection and detail
+
+function markSelected(li) {
+  for (const other of listEl.querySelectorAll(".request-item.is-selected")) {
+    other.classList.remove("is-selected");
+    other.setAttribute("aria-selected", "false");
+  }
+  if (li) {
+    li.classList.add("is-selected");
+    li.setAttribute("aria-selected", "true");
+  }
+}
+
+async function select(id, { focus = false, scroll = true, reveal = false } = {}) {
+  const item = state.items.get(id);
+  if (!item) return;
+  const changed = state.selectedId !== id;
+  state.selectedId = id;
+  markSelected(item.li);
+  if (focus) item.li.focus({ preventScroll: true });
+  if (scroll) item.li.scrollIntoView({ block: "nearest" });
+  if (!changed && detailEl.dataset.id === String(id)) return;
+
+  const token = ++state.selectToken;
+  detailEl.removeAttribute("data-id");
+  detailEl.setAttribute("aria-busy", "true");
+  detailEl.classList.add("is-loading");
+  try {
+    const full = await api(`${apiBase}/requests/${id}`);
+    if (token !== state.selectToken) return;
+    detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete: deleteRequest }));
+    detailEl.dataset.id = String(id);
+    detailEl.scrollTop = 0;
+  } catch (err) {
+    if (token !== state.selectToken) return;
+    if (err instanceof ApiError && err.status === 404 && err.code !== "bin_not_found") {
+      toast(`Request #${id} was deleted.`);
+      removeRequest(id);
+      return;
+    }
+    if (err instanceof ApiError && err.code === "bin_not_found") {
+      binGone();
+      return;
+    }
+    const retry = el("button", { type: "button", class: "btn" }, "Try again");
+    retry.addEventListener("click", () => {
+      state.selectedId = null;
+      select(id);
+    });
+    detailEl.replaceChildren(
+      el("div", { class: "placeholder" }, el("p", null, `Could not load request #${id}: ${err.message}`), retry),
+    );
+  } finally {
+    if (token === state.selectToken) {
+      detailEl.removeAttribute("aria-busy");
+      detailEl.classList.remove("is-loading");
+    }
+  }
+  // Stacked layout: a click on the list should show the detail below it.
+  if (reveal && window.matchMedia("(max-width: 899px)").matches) {
+    detailEl.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+}
+
+function showPlaceholder() {
+  state.selectToken += 1;
+  detailEl.removeAttribute("data-id");
+  detailEl.replaceChildren(
+    el(
+      "div",
+      { class: "placeholder" },
+      el("p", { class: "placeholder-title" }, "No request selected"),
+      el("p", { class: "muted" }, "Pick a request on the left to see its headers, query and body."),
+    ),
+  );
+}
+
+async function deleteRequest(id, button) {
+  button.disabled = true;
+  try {
+    await api(`${apiBase}/requests/${id}`, { method: "DELETE" });
+    removeRequest(id);
+    toast(`Request #${id} deleted.`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && err.code !== "bin_not_found") removeRequest(id);
+    else handleApiError(err, "Could not delete the request");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function clearBin() {
+  if (!window.confirm("Delete every request in this bin? This cannot be undone.")) return;
+  const button = $("#clear-bin");
+  button.disabled = true;
+  try {
+    await api(`${apiBase}/requests`, { method: "DELETE" });
+    clearAll();
+    toast("Bin cleared.");
+  } catch (err) {
+    handleApiError(err, "Could not clear the bin");
+  } finally {
+    button.disabled = state.gone;
+  }
+}
+
+// ---------------------------------------------------------------- bin header
+
+function applyBin(update) {
+  if (!update || update.id !== bin.id) return;
+  Object.assign(bin, update);
+  $("#bin-name").textContent = bin.name || "Untitled bin";
+  if (typeof bin.request_count === "number") state.received = bin.request_count;
+  rememberBin(bin);
+  refreshCounts();
+  updateExpiry();
+}
+
+function updateExpiry() {
+  const expiry = $("#bin-expiry");
+  if (!expiry || !bin.expires_at) return;
+  expiry.textContent = `Expires ${timeUntil(bin.expires_at)}`;
+  expiry.title = formatLocalTime(bin.expires_at);
+}
+
+function binGone() {
+  if (state.gone) return;
+  state.gone = true;
+  forgetBin(bin.id);
+  live.stop();
+  setConn("gone", "Not found");
+  $("#bin-gone").hidden = false;
+  $("#capture").hidden = true;
+  $("#bin-expiry").hidden = true;
+  workspaceEl.hidden = true;
+  emptyEl.hidden = true;
+  $("#clear-bin").disabled = true;
+}
+
+// ---------------------------------------------------------------- websocket
+
+function setConn(name, label) {
+  connEl.dataset.state = name;
+  connEl.querySelector(".conn-label").textContent = label;
+  document.body.dataset.ws = name === "live" ? "open" : "closed";
+}
+
+let connectedWithBacklog = false;
+
+const live = new LiveSocket({
+  url() {
+    connectedWithBacklog = state.maxSeen > 0;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const after = state.maxSeen ? `?after=${state.maxSeen}` : "";
+    return `${scheme}${location.host}/ws/bins/${encodeURIComponent(bin.id)}/${after}`;
+  },
+  onOpen() {
+    // Without ?after the server sends no backlog: fetch the page instead, so a request
+    // that came in between the first load and this connection is not missed.
+    if (!connectedWithBacklog || !state.loaded) {
+      loadFirstPage({ replace: !state.loaded }).catch((err) => handleApiError(err, "Could not load requests"));
+    }
+  },
+  onEvent,
+  onState: setConn,
+  onGone: binGone,
+});
+
+function onEvent(message) {
+  switch (message.type) {
+    case "requests.created":
+      addRequests(message.requests || [], { live: true });
+      break;
+    case "request.deleted":
+      removeRequest(message.id);
+      break;
+    case "bin.cleared":
+      clearAll();
+      break;
+    case "bin.updated":
+      applyBin(message.bin);
+      break;
+    case "bin.deleted":
+      binGone();
+      break;
+    case "gap":
+      loadFirstPage({ replace: true }).catch((err) => handleApiError(err, "Could not reload requests"));
+      break;
+    default:
+      break; // newer servers may send more; ignore what we do not know
+  }
+}
+
+// ---------------------------------------------------------------- keyboard and wiring
+
+function moveSelection(step) {
+  const items = [...listEl.children];
+  if (!items.length) return;
+  const current = items.findIndex((li) => Number(li.dataset.id) === state.selectedId);
+  const index = current < 0 ? 0 : Math.max(0, Math.min(items.length - 1, current + step));
+  select(Number(items[index].dataset.id), { focus: true });
+}
+
+listEl.addEventListener("click", (event) => {
+  const li = event.target.closest("li.request-item");
+  if (li) select(Number(li.dataset.id), { focus: true, reveal: true });
+});
+
+listEl.addEventListener("keydown", (event) => {
+  const steps = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10, Home: -Infinity, End: Infinity };
+  if (event.key in steps) {
+    event.preventDefault();
+    const items = [...listEl.children];
+    if (event.key === "Home") return select(Number(items[0]?.dataset.id), { focus: true });
+    if (event.key === "End") return select(Number(items.at(-1)?.dataset.id), { focus: true });
+    moveSelection(steps[event.key]);
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.key === "j") moveSelection(1);
+  else if (event.key === "k") moveSelection(-1);
+});
+
+listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));
+
+for (const button of document.querySelectorAll("[data-copy]")) {
+  button.addEventListener("click", () => {
+    const source = document.getElementById(button.dataset.copy);
+    const isField = source.tagName === "INPUT" || source.tagName === "TEXTAREA";
+    copyWithFeedback(button, (isField ? source.value : source.textContent).trim(), isField ? source : null);
+  });
+}
+$("#capture-url").addEventListener("focus", (event) => event.target.select());
+olderButton.addEventListener("click", loadOlder);
+$("#clear-bin").addEventListener("click", clearBin);
+
+async function start() {
+  document.body.dataset.ws = "closed";
+  rememberBin(bin);
+  updateExpiry();
+  refreshCounts();
+  try {
+    await loadFirstPage({ replace: true });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "bin_not_found") {
+      binGone();
+      return;
+    }
+    toast(`Could not load requests: ${err.message}`, "error");
+  }
+  live.connect();
+  setInterval(updateTimes, 15000);
+}
+
+start();
