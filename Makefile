@@ -26,7 +26,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	scripts/test-setup
 	$(BIN)/python -m pytest
-	scripts/test-on-services $(BIN)/python -m pytest -m "not browser" tests/unit tests/consumers tests/api tests/integration/test_capture_live.py
+	scripts/test-on-services $(BIN)/python -m pytest tests/unit tests/consumers tests/api tests/integration/test_capture_live.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
