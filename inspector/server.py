@@ -24,6 +24,7 @@ What cannot be mended here is listed in docs/server.md.
 
 import asyncio
 import io
+import logging
 import os
 import sys
 
@@ -32,6 +33,8 @@ from daphne import http_protocol
 from daphne.cli import CommandLineInterface
 from twisted.internet import defer
 from twisted.web import http
+
+logger = logging.getLogger("inspector.server")
 
 
 class CaptureRequest(http_protocol.WebRequest):
@@ -89,6 +92,11 @@ class InspectorServer(Server):
             kwargs["action_logger"] = None
         super().__init__(*args, **kwargs)
         self.max_body_bytes = settings.INSPECTOR_MAX_BODY_BYTES
+        if not settings.REDIS_URL:
+            logger.warning(
+                "REDIS_URL is not set: live events reach only viewers of this process; "
+                "run one process, or set REDIS_URL to run several"
+            )
 
     # Daphne's run() builds its own factory inline; this setter swaps in ours.
     @property

@@ -50,6 +50,19 @@ async def test_it_delivers_every_event_of_a_burst_spread_over_both_processes(sca
         assert sorted(await collect_request_ids(ws1, 200, timeout=30)) == sent
 
 
+async def test_it_keeps_an_idle_viewer_receiving(scaled_servers):
+    # redis-py 8's default socket timeout crashed idle channels-redis readers after
+    # about 10 s (PITFALLS.md); 20 s idle proves the configured timeout holds.
+    first, second = scaled_servers
+    bin = create_bin(first.base_url)
+    async with viewer(second.base_url, bin["id"]) as ws:
+        await asyncio.sleep(20)
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"{first.base_url}/b/{bin['id']}", content=b"late")
+        event = await next_event(ws)
+    assert [item["id"] for item in event["requests"]] == [answer.json()["id"]]
+
+
 def test_it_stores_nul_bytes_and_any_header_byte_on_postgresql(scaled_servers):
     server = scaled_servers[1]
     bin = create_bin(server.base_url)
