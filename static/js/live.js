@@ -5,6 +5,9 @@
 const BACKOFF_START = 500;
 const BACKOFF_MAX = 10000;
 const STALE_AFTER_HIDDEN = 60000;
+// Group memberships expire on the server after a day (channels' group_expiry),
+// after which a socket silently stops receiving: start afresh well before that.
+const REFRESH_EVERY = 6 * 3600 * 1000;
 export const BIN_NOT_FOUND = 4404;
 
 export class LiveSocket {
@@ -18,6 +21,7 @@ export class LiveSocket {
     this.socket = null;
     this.attempt = 0;
     this.timer = null;
+    this.refresh = null;
     this.hiddenAt = null;
     this.stopped = false;
 
@@ -47,6 +51,8 @@ export class LiveSocket {
     ws.addEventListener("open", () => {
       if (this.socket !== ws) return;
       this.attempt = 0;
+      clearTimeout(this.refresh);
+      this.refresh = setTimeout(() => this.reconnectNow(), REFRESH_EVERY);
       this.setState("live", "Live");
       this.onOpen();
     });
@@ -118,6 +124,7 @@ export class LiveSocket {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.refresh);
     this.drop();
   }
 }
