@@ -36,3 +36,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
         ],
     }
+
+
+def pytest_collection_modifyitems(items):
+    # Playwright's sync API leaves an event loop running in the main thread from
+    # its first test to the end of the session, and async tests cannot run then.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
