@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import live
 from .models import Bin, CapturedRequest
 from .queries import MAX_PAGE, get_bin_async, off_loop, requests_after, requests_before
-from .serializers import bin_json, request_detail_json, request_json
+from .serializers import bin_json, parse_whole_number, request_detail_json, request_json
 
 DEFAULT_PAGE = 50
 MAX_WAIT = 60
@@ -70,9 +70,10 @@ def int_param(request, name, default=None, maximum=None):
     value = request.GET.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit():
+    number = parse_whole_number(value)
+    if number is None:
         raise ApiError(400, "invalid_parameter", f"{name} must be a whole number.")
-    return min(int(value), maximum) if maximum else int(value)
+    return min(number, maximum) if maximum else number
 
 
 def parse_json_body(request):
@@ -91,6 +92,10 @@ def clean_name(value):
     if not isinstance(value, str) or len(value.strip()) > 100:
         raise ApiError(400, "invalid_name", "name must be text of at most 100 characters.")
     return value.strip()
+
+
+async def not_found(request):
+    return error(404, "not_found", "There is no API endpoint at this address.")
 
 
 @endpoint("POST")

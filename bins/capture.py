@@ -68,6 +68,8 @@ def is_trusted(address, networks):
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # an IPv4 peer of a socket bound to [::]
     return any(ip in network for network in networks)
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from . import live
 from .queries import get_bin_async, requests_after_async
-from .serializers import request_json
+from .serializers import parse_whole_number, request_json
 
 BIN_NOT_FOUND = 4404
 FRAME_SIZE = 100  # requests per backlog frame
@@ -14,9 +14,7 @@ FRAME_SIZE = 100  # requests per backlog frame
 def parse_after(query_string):
     """The `after` request id from a websocket query string, or None."""
     values = parse_qs(query_string.decode("latin-1")).get("after")
-    if values and values[0].isdigit():
-        return int(values[0])
-    return None
+    return parse_whole_number(values[0]) if values else None
 
 
 class BinConsumer(AsyncWebsocketConsumer):

@@ -103,7 +103,8 @@ class Writer:
                 )
             except DatabaseError as error:
                 logger.error("could not store %d captured requests: %s", len(batch), error)
-                self.executor.submit(connection.close)
+                # Looked up on the writer thread: connections belong to their thread.
+                self.executor.submit(lambda: connection.close())
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(error)
@@ -127,6 +128,18 @@ class Writer:
         while True:
             bin_id, event = await self.events.get()
             await live.publish(bin_id, event)
+
+    async def close(self):
+        """Commit what is queued, then stop the tasks and the database thread."""
+        await self.drain()
+        # Cancel until they end: with channels-redis and redis-py 8 a cancel that
+        # lands inside group_send is swallowed and the publisher waits again.
+        while pending := [task for task in self.tasks if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.5)
+        await self.loop.run_in_executor(self.executor, lambda: connection.close())
+        self.executor.shutdown()
 
     async def drain(self):
         """Wait until everything queued so far is committed (used at shutdown)."""
@@ -172,7 +185,7 @@ def error_body(code, message, **extra):
 
 
 async def respond(send, scope, status, payload, headers=()):
-    body = b"" if scope["method"] == "HEAD" else json.dumps(payload).encode() + b"\n"
+    body = json.dumps(payload).encode() + b"\n"
     await send(
         {
             "type": "http.response.start",
@@ -185,7 +198,8 @@ async def respond(send, scope, status, payload, headers=()):
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    # HEAD gets the headers a GET would get, Content-Length included, and no body.
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
 async def capture_app(scope, receive, send):

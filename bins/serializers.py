@@ -7,6 +7,11 @@ from urllib.parse import parse_qsl
 PREVIEW_BYTES = 2048
 
 
+def parse_whole_number(value):
+    """ "42" -> 42; None for anything else ("²".isdigit() is true, yet int() refuses it)."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def iso(moment):
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z") if moment else None
 
@@ -42,7 +47,8 @@ def as_text(data, final=True):
 
 def request_json(req):
     body = bytes(req.body)
-    preview = as_text(body[:PREVIEW_BYTES], final=len(body) <= PREVIEW_BYTES)
+    whole = len(body) <= PREVIEW_BYTES and not req.body_truncated
+    preview = as_text(body[:PREVIEW_BYTES], final=whole)
     query = "?" + req.query_string if req.query_string else ""
     return {
         "id": req.id,
@@ -67,6 +73,6 @@ def request_detail_json(req):
     body = bytes(req.body)
     return {
         **request_json(req),
-        "body_text": as_text(body),
+        "body_text": as_text(body, final=not req.body_truncated),
         "body_base64": base64.b64encode(body).decode("ascii"),
     }

@@ -1,5 +1,6 @@
 """Inspector settings: every knob is an environment variable (see README)."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -185,5 +186,12 @@ INSPECTOR_BACKLOG_LIMIT = envint("INSPECTOR_BACKLOG_LIMIT", "500", minimum=1)
 # Client addresses are read from X-Forwarded-For only when the peer is one of these
 # addresses or networks (CIDR), e.g. "127.0.0.1,10.0.0.0/8" behind a reverse proxy.
 INSPECTOR_TRUSTED_PROXIES = envlist("INSPECTOR_TRUSTED_PROXIES")
+for _proxy in INSPECTOR_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"INSPECTOR_TRUSTED_PROXIES: {_proxy!r} is not an address or CIDR network"
+        ) from None
 # Extra origins (scheme://host[:port]) allowed to open the websocket.
 INSPECTOR_ALLOWED_ORIGINS = envlist("INSPECTOR_ALLOWED_ORIGINS")

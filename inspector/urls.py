@@ -13,4 +13,5 @@ urlpatterns = [
     re_path(rf"^api/bins/{BIN}/requests/wait/?$", api.requests_wait),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/?$", api.request_resource),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/body/?$", api.request_body),
+    re_path(r"^api/", api.not_found),
 ]

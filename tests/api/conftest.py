@@ -1,0 +1,8 @@
+from tests.asgi_fixtures import (  # noqa: F401 (fixtures)
+    bin,
+    capture,
+    close_sync_connection,
+    fresh_channel_layer,
+    stop_writer,
+    store_requests,
+)

@@ -1,0 +1,217 @@
+"""bins.ingest: reading bodies, storing batches, building the live events."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bins.capture import build_request
+from bins.ingest import created_events, read_body, store_batch
+from bins.models import Bin, CapturedRequest, new_bin_id
+from bins.serializers import request_json
+
+
+def receiver(*messages):
+    """An ASGI `receive` that hands out `messages`, then fails if asked again."""
+    queue = list(messages)
+
+    async def receive():
+        assert queue, "read_body asked for more than the client sent"
+        return queue.pop(0)
+
+    return receive
+
+
+def chunk(body, more=True):
+    return {"type": "http.request", "body": body, "more_body": more}
+
+
+def record_for(bin_id, path="/x", body=b""):
+    """An unsaved record for `bin_id`, built as the capture app builds it."""
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "raw_path": f"/b/{bin_id}{path}".encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("203.0.113.9", 1),
+    }
+    return build_request(scope, body, len(body), bin_id=bin_id, path=path, max_body_bytes=1024)
+
+
+# read_body
+
+
+async def test_read_body_joins_the_chunks():
+    receive = receiver(chunk(b"ab"), chunk(b""), chunk(b"cd"), chunk(b"e", more=False))
+    assert await read_body(receive, 100) == (b"abcde", 5)
+
+
+async def test_read_body_keeps_at_most_limit_bytes_and_counts_the_rest():
+    receive = receiver(chunk(b"abc"), chunk(b"defg"), chunk(b"hij", more=False))
+    assert await read_body(receive, 5) == (b"abcde", 10)
+
+
+async def test_read_body_cuts_inside_the_first_chunk():
+    assert await read_body(receiver(chunk(b"x" * 50, more=False)), 8) == (b"x" * 8, 50)
+
+
+async def test_read_body_with_a_body_of_exactly_the_limit():
+    receive = receiver(chunk(b"abcd"), chunk(b"ef", more=False))
+    assert await read_body(receive, 6) == (b"abcdef", 6)
+
+
+async def test_read_body_of_an_empty_request():
+    assert await read_body(receiver({"type": "http.request"}), 10) == (b"", 0)
+
+
+async def test_read_body_is_none_when_the_client_goes_away():
+    assert await read_body(receiver({"type": "http.disconnect"}), 10) is None
+
+
+async def test_read_body_is_none_when_the_client_goes_away_midway():
+    receive = receiver(chunk(b"abc"), {"type": "http.disconnect"})
+    assert await read_body(receive, 10) is None
+
+
+# store_batch
+
+
+@pytest.fixture
+def two_bins(db):
+    """Two stored bins, each with no requests yet."""
+    return Bin.objects.create(name="one"), Bin.objects.create(name="two")
+
+
+def test_store_batch_stores_every_record_with_one_insert(two_bins):
+    one, two = two_bins
+    records = [record_for(one.id, "/1"), record_for(two.id, "/2"), record_for(one.id, "/3")]
+    with CaptureQueriesContext(connection) as queries:
+        stored = store_batch(records)
+    inserts = [
+        q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")
+    ]
+    assert len(inserts) == 1
+    assert stored == records
+    assert all(record.pk is not None for record in stored)
+    assert sorted(CapturedRequest.objects.values_list("path", flat=True)) == ["/1", "/2", "/3"]
+
+
+def test_store_batch_keeps_bodies_and_headers(two_bins):
+    one, _ = two_bins
+    (stored,) = store_batch([record_for(one.id, body=b"\x00\xff\x80binary")])
+    row = CapturedRequest.objects.get(pk=stored.pk)
+    assert bytes(row.body) == b"\x00\xff\x80binary"
+    assert row.headers == [["host", "testserver"]]
+
+
+def test_store_batch_counts_requests_on_each_bin(two_bins):
+    one, two = two_bins
+    before = timezone.now()
+    store_batch([record_for(one.id), record_for(one.id), record_for(two.id)])
+    store_batch([record_for(one.id)])
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.request_count, two.request_count) == (3, 1)
+    assert one.last_activity_at >= before
+    assert one.expires_at >= before + timedelta(seconds=60)
+
+
+def test_store_batch_leaves_records_of_an_unknown_bin_unsaved(two_bins):
+    one, _ = two_bins
+    lost = record_for(new_bin_id())
+    kept = record_for(one.id)
+    assert store_batch([lost, kept]) == [kept]
+    assert lost.pk is None
+    assert list(CapturedRequest.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_store_batch_leaves_records_of_a_deleted_bin_unsaved(two_bins):
+    one, two = two_bins
+    records = [record_for(one.id), record_for(two.id)]
+    two.delete()
+    assert store_batch(records) == records[:1]
+    assert records[1].pk is None
+    assert CapturedRequest.objects.filter(bin_id=two.id).count() == 0
+    one.refresh_from_db()
+    assert one.request_count == 1
+
+
+def test_store_batch_of_only_unknown_bins_stores_nothing(db):
+    assert store_batch([record_for(new_bin_id()), record_for(new_bin_id())]) == []
+    assert CapturedRequest.objects.count() == 0
+
+
+# created_events
+
+
+def test_created_events_gives_one_event_per_bin_with_ids_ascending(two_bins):
+    one, two = two_bins
+    stored = store_batch([record_for(b.id) for b in (one, two, one, two, one)])
+    shuffled = random.Random(4).sample(stored, len(stored))
+    events = dict(created_events(shuffled))
+    assert set(events) == {one.id, two.id}
+    for bin in (one, two):
+        event = events[bin.id]
+        assert event["type"] == "requests.created"
+        ids = [item["id"] for item in event["requests"]]
+        assert ids == sorted(r.pk for r in stored if r.bin_id == bin.id)
+        assert all(item["bin"] == bin.id for item in event["requests"])
+
+
+def test_created_events_carry_the_request_json_without_the_whole_body(two_bins):
+    one, _ = two_bins
+    (record,) = store_batch([record_for(one.id, body=b"a" * 1000)])
+    ((bin_id, event),) = created_events([record])
+    assert bin_id == one.id
+    assert event == {"type": "requests.created", "requests": [request_json(record)]}
+    assert "body_base64" not in event["requests"][0]
+
+
+def test_created_events_of_nothing_is_nothing():
+    assert created_events([]) == []
+
+
+# The writer
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_answers_once_the_record_is_stored(writer):
+    bin = await Bin.objects.acreate()
+    record = await writer.store(record_for(bin.id, body=b"kept"))
+    row = await CapturedRequest.objects.aget(pk=record.pk)
+    assert bytes(row.body) == b"kept"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_answers_none_for_an_unknown_bin(writer):
+    assert await writer.store(record_for(new_bin_id())) is None
+    assert await CapturedRequest.objects.acount() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_keeps_going_after_a_database_error(writer):
+    bin = await Bin.objects.acreate()
+    broken = record_for(bin.id)
+    broken.headers = None  # NOT NULL: the insert fails
+    with pytest.raises(DatabaseError):
+        await writer.store(broken)
+    record = await writer.store(record_for(bin.id))
+    assert await CapturedRequest.objects.filter(pk=record.pk).aexists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_drops_its_connection_after_a_database_error(writer):
+    bin = await Bin.objects.acreate()
+    broken = record_for(bin.id)
+    broken.headers = None
+    with pytest.raises(DatabaseError):
+        await writer.store(broken)
+    # The writer thread runs one job at a time: the close it queued has run by now.
+    still_open = await writer.loop.run_in_executor(
+        writer.executor, lambda: connection.connection is not None
+    )
+    assert not still_open

@@ -1,0 +1,301 @@
+"""bins.serializers: the JSON shapes of DESIGN.md's public contract."""
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.test import RequestFactory
+
+from bins.api import base_url
+from bins.models import Bin, CapturedRequest
+from bins.serializers import PREVIEW_BYTES, bin_json, request_detail_json, request_json
+
+REQUEST_KEYS = {
+    "id",
+    "bin",
+    "method",
+    "url",
+    "path",
+    "query_string",
+    "query",
+    "headers",
+    "content_type",
+    "body_size",
+    "body_truncated",
+    "body_preview",
+    "body_preview_truncated",
+    "remote_addr",
+    "received_at",
+}
+BIN_KEYS = {
+    "id",
+    "name",
+    "url",
+    "inspect_url",
+    "ws_url",
+    "created_at",
+    "expires_at",
+    "request_count",
+}
+MOMENT = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_request(bin_id):
+    """Build an unsaved CapturedRequest with sensible defaults and id 7."""
+
+    def make_request(body=b"", **fields):
+        values = {
+            "id": 7,
+            "bin_id": bin_id,
+            "method": "POST",
+            "scheme": "https",
+            "host": "hooks.example.com",
+            "path": "/orders",
+            "query_string": "",
+            "headers": [["Host", "hooks.example.com"]],
+            "body": body,
+            "body_size": len(body),
+            "body_truncated": False,
+            "content_type": "",
+            "remote_addr": "203.0.113.9",
+            "received_at": MOMENT,
+        }
+        values.update(fields)
+        return CapturedRequest(**values)
+
+    return make_request
+
+
+@pytest.fixture
+def a_bin(bin_id):
+    """An unsaved Bin with fixed times."""
+    return Bin(
+        id=bin_id,
+        name="stripe",
+        created_at=MOMENT,
+        last_activity_at=MOMENT,
+        expires_at=datetime(2025, 3, 11, 5, 6, 7, tzinfo=UTC),
+        request_count=3,
+    )
+
+
+# A Request
+
+
+def test_request_json_has_exactly_the_contract_keys(make_request):
+    assert set(request_json(make_request())) == REQUEST_KEYS
+
+
+def test_request_detail_json_adds_the_whole_body(make_request):
+    assert set(request_detail_json(make_request())) == REQUEST_KEYS | {"body_text", "body_base64"}
+
+
+def test_request_json_values(make_request, bin_id):
+    req = make_request(
+        body=b'{"a": 1}',
+        method="PROPFIND",
+        query_string="x=1&x=2",
+        headers=[["Host", "hooks.example.com"], ["X-Foo", "1"], ["x-foo", "2"]],
+        content_type="application/json",
+    )
+    assert request_json(req) == {
+        "id": 7,
+        "bin": bin_id,
+        "method": "PROPFIND",
+        "url": f"https://hooks.example.com/b/{bin_id}/orders?x=1&x=2",
+        "path": "/orders",
+        "query_string": "x=1&x=2",
+        "query": [["x", "1"], ["x", "2"]],
+        "headers": [["Host", "hooks.example.com"], ["X-Foo", "1"], ["x-foo", "2"]],
+        "content_type": "application/json",
+        "body_size": 8,
+        "body_truncated": False,
+        "body_preview": '{"a": 1}',
+        "body_preview_truncated": False,
+        "remote_addr": "203.0.113.9",
+        "received_at": "2025-03-04T05:06:07.890123Z",
+    }
+
+
+def test_request_json_is_json_serializable(make_request):
+    req = make_request(body=bytes(range(256)), headers=[["X-Raw", "\x00\xff"]])
+    json.dumps(request_detail_json(req))
+
+
+def test_received_at_always_has_six_fraction_digits_and_a_z(make_request):
+    req = make_request(received_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert request_json(req)["received_at"] == "2025-01-02T03:04:05.000000Z"
+    req = make_request(received_at=datetime(2025, 1, 2, 3, 4, 5, 7, tzinfo=UTC))
+    assert request_json(req)["received_at"] == "2025-01-02T03:04:05.000007Z"
+
+
+@pytest.mark.parametrize(
+    ("query_string", "pairs"),
+    [
+        ("", []),
+        ("a=1&a=2&b=3&a=4", [["a", "1"], ["a", "2"], ["b", "3"], ["a", "4"]]),
+        ("flag&empty=", [["flag", ""], ["empty", ""]]),
+        ("q=hello+world&p=%2Fa%2Fb", [["q", "hello world"], ["p", "/a/b"]]),
+        ("name=%E2%82%AC", [["name", "€"]]),
+        ("a=1;b=2", [["a", "1;b=2"]]),
+    ],
+)
+def test_query_pairs_keep_repeats_order_and_blanks(make_request, query_string, pairs):
+    assert request_json(make_request(query_string=query_string))["query"] == pairs
+
+
+@pytest.mark.parametrize(
+    ("path", "query_string", "tail"),
+    [
+        ("", "", ""),
+        ("/", "", "/"),
+        ("/a%2Fb/c", "", "/a%2Fb/c"),
+        ("/x", "a=1&a=2", "/x?a=1&a=2"),
+        ("", "a=%20", "?a=%20"),
+    ],
+)
+def test_url_is_absolute_and_as_received(make_request, bin_id, path, query_string, tail):
+    req = make_request(scheme="http", host="127.0.0.1:8711", path=path, query_string=query_string)
+    assert request_json(req)["url"] == f"http://127.0.0.1:8711/b/{bin_id}{tail}"
+
+
+def test_body_preview_is_null_for_a_binary_body(make_request):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    body = request_json(make_request(body=png))
+    assert body["body_preview"] is None
+    assert body["body_preview_truncated"] is False
+
+
+def test_body_preview_is_null_for_text_with_a_nul_byte(make_request):
+    assert request_json(make_request(body=b"abc\x00def"))["body_preview"] is None
+
+
+def test_body_preview_is_null_for_invalid_utf8(make_request):
+    assert request_json(make_request(body=b"caf\xe9"))["body_preview"] is None
+
+
+def test_body_preview_of_an_empty_body_is_empty_text(make_request):
+    body = request_json(make_request(body=b""))
+    assert body["body_preview"] == ""
+    assert body["body_preview_truncated"] is False
+
+
+def test_body_preview_of_a_short_text_body_is_the_whole_body(make_request):
+    body = request_json(make_request(body="grüße €".encode()))
+    assert body["body_preview"] == "grüße €"
+    assert body["body_preview_truncated"] is False
+
+
+def test_body_preview_stops_at_2_kib(make_request):
+    body = request_json(make_request(body=b"a" * 5000))
+    assert PREVIEW_BYTES == 2048
+    assert body["body_preview"] == "a" * 2048
+    assert body["body_preview_truncated"] is True
+
+
+def test_a_body_of_exactly_2_kib_is_previewed_whole(make_request):
+    body = request_json(make_request(body=b"a" * 2048))
+    assert body["body_preview"] == "a" * 2048
+    assert body["body_preview_truncated"] is False
+
+
+@pytest.mark.parametrize("char", ["é", "€", "😀"])
+def test_body_preview_does_not_break_a_multibyte_character_at_the_cut(make_request, char):
+    text = char * 3000
+    body = request_json(make_request(body=text.encode()))
+    preview = body["body_preview"]
+    assert preview == char * (2048 // len(char.encode()))
+    assert len(preview.encode()) <= 2048
+    assert body["body_preview_truncated"] is True
+
+
+def test_body_preview_of_text_followed_by_binary_past_the_cut_is_the_text(make_request):
+    body = request_json(make_request(body=b"a" * 2048 + b"\xff\x00"))
+    assert body["body_preview"] == "a" * 2048
+    assert body["body_preview_truncated"] is True
+
+
+def test_body_text_is_the_whole_text_body(make_request):
+    text = "€" * 3000
+    assert request_detail_json(make_request(body=text.encode()))["body_text"] == text
+
+
+def test_body_text_is_null_for_a_binary_body(make_request):
+    assert request_detail_json(make_request(body=b"\xff\xd8\xff\xe0"))["body_text"] is None
+
+
+@pytest.fixture
+def cut_text_request(make_request):
+    """A text body that capture cut in the middle of a 3-byte character."""
+    body = ("€" * 1000).encode()[:1000]
+    return make_request(body=body, body_size=3000, body_truncated=True)
+
+
+def test_body_text_of_a_body_cut_mid_character_at_capture_is_still_text(cut_text_request):
+    assert request_detail_json(cut_text_request)["body_text"] == "€" * 333
+
+
+def test_body_preview_of_a_body_cut_mid_character_at_capture_is_still_text(cut_text_request):
+    assert request_json(cut_text_request)["body_preview"] == "€" * 333
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"plain", bytes(range(256)), "€".encode() * 1000, b"\x00" * 10]
+)
+def test_body_base64_round_trips(make_request, body):
+    detail = request_detail_json(make_request(body=body))
+    assert base64.b64decode(detail["body_base64"], validate=True) == body
+
+
+def test_body_base64_accepts_a_memoryview_body(make_request):
+    # What some database drivers hand back for a BinaryField.
+    detail = request_detail_json(make_request(body=memoryview(b"\x00\x01binary")))
+    assert base64.b64decode(detail["body_base64"]) == b"\x00\x01binary"
+    assert detail["body_text"] is None
+
+
+# A Bin
+
+
+def test_bin_json_has_the_contract_keys(a_bin):
+    assert set(bin_json(a_bin, "http://testserver")) >= BIN_KEYS
+
+
+def test_bin_json_values(a_bin, bin_id):
+    assert bin_json(a_bin, "http://127.0.0.1:8711") == {
+        "id": bin_id,
+        "name": "stripe",
+        "url": f"http://127.0.0.1:8711/b/{bin_id}",
+        "inspect_url": f"http://127.0.0.1:8711/bins/{bin_id}/",
+        "ws_url": f"ws://127.0.0.1:8711/ws/bins/{bin_id}/",
+        "created_at": "2025-03-04T05:06:07.890123Z",
+        "last_activity_at": "2025-03-04T05:06:07.890123Z",
+        "expires_at": "2025-03-11T05:06:07.000000Z",
+        "request_count": 3,
+    }
+
+
+def test_bin_json_uses_wss_behind_https(a_bin, bin_id):
+    data = bin_json(a_bin, "https://inspector.example.com")
+    assert data["url"] == f"https://inspector.example.com/b/{bin_id}"
+    assert data["inspect_url"] == f"https://inspector.example.com/bins/{bin_id}/"
+    assert data["ws_url"] == f"wss://inspector.example.com/ws/bins/{bin_id}/"
+
+
+def test_base_url_comes_from_the_request_without_public_url(settings):
+    settings.PUBLIC_URL = ""
+    request = RequestFactory().get("/api/bins/x", HTTP_HOST="localhost:8000")
+    assert base_url(request) == "http://localhost:8000"
+    secure = RequestFactory().get("/api/bins/x", HTTP_HOST="localhost:8000", secure=True)
+    assert base_url(secure) == "https://localhost:8000"
+
+
+def test_bin_urls_come_from_public_url_when_set(settings, a_bin, bin_id):
+    settings.PUBLIC_URL = "https://hooks.example.com/inspector"
+    request = RequestFactory().get("/api/bins/x", HTTP_HOST="localhost")
+    data = bin_json(a_bin, base_url(request))
+    assert data["url"] == f"https://hooks.example.com/inspector/b/{bin_id}"
+    assert data["inspect_url"] == f"https://hooks.example.com/inspector/bins/{bin_id}/"
+    assert data["ws_url"] == f"wss://hooks.example.com/inspector/ws/bins/{bin_id}/"
