@@ -11,46 +11,18 @@ import json
 import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from . import live
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
-from .models import Bin, CapturedRequest
 from .serializers import request_json
+from .storage import store_batch
 
 logger = logging.getLogger(__name__)
 
 PUBLISH_BACKLOG = 10_000  # events waiting for the channel layer before we drop
-
-
-def store_batch(records):
-    """Store `records` in one transaction and count them on their bins. Returns the
-    stored ones; a record whose bin does not exist (any more) is left unsaved."""
-    per_bin = defaultdict(int)
-    for record in records:
-        per_bin[record.bin_id] += 1
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
-    with transaction.atomic():
-        # The counter update locks each bin row (sorted, so processes cannot
-        # deadlock), which also keeps a concurrent delete from orphaning a row.
-        existing = {
-            bin_id
-            for bin_id in sorted(per_bin)
-            if Bin.objects.filter(pk=bin_id).update(
-                request_count=F("request_count") + per_bin[bin_id],
-                last_activity_at=now,
-                expires_at=expires_at,
-            )
-        }
-        stored = [record for record in records if record.bin_id in existing]
-        CapturedRequest.objects.bulk_create(stored)
-    return stored
 
 
 def created_events(stored):

@@ -12,8 +12,8 @@ from django.db import connection
 
 from bins import ingest
 from bins.capture import build_request
-from bins.ingest import store_batch
 from bins.models import Bin
+from bins.storage import store_batch
 from inspector.asgi import application
 
 SAME_ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bins.capture import build_request
-from bins.ingest import created_events, read_body, store_batch
+from bins.ingest import created_events, read_body
 from bins.models import Bin, CapturedRequest, new_bin_id
 from bins.serializers import request_json
+from bins.storage import store_batch
 
 
 def receiver(*messages):
