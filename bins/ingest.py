@@ -26,11 +26,14 @@ PUBLISH_BACKLOG = 10_000  # events waiting for the channel layer before we drop
 
 
 def created_events(stored):
-    """One pre-serialized `requests.created` event per bin, ids ascending."""
+    """One `requests.created` event per bin, ids ascending, already encoded: done
+    on the writer thread, so the event loop only hands the text on."""
     per_bin = defaultdict(list)
     for record in sorted(stored, key=lambda r: r.pk):
         per_bin[record.bin_id].append(request_json(record))
-    return [(bin_id, live.requests_created(items)) for bin_id, items in per_bin.items()]
+    return [
+        (bin_id, live.encode(live.requests_created(items))) for bin_id, items in per_bin.items()
+    ]
 
 
 def flush(records):
@@ -98,8 +101,8 @@ class Writer:
 
     async def publish(self):
         while True:
-            bin_id, event = await self.events.get()
-            await live.publish(bin_id, event)
+            bin_id, text = await self.events.get()
+            await live.publish_encoded(bin_id, text)
 
     async def close(self):
         """Commit what is queued, then stop the tasks and the database thread."""

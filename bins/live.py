@@ -46,12 +46,15 @@ def encode(event):
 async def publish(bin_id, event):
     """Send one event to every viewer of a bin. Never raises: the database is the
     truth and viewers refill from it, so a lost event must not fail the caller."""
+    await publish_encoded(bin_id, encode(event))
+
+
+async def publish_encoded(bin_id, text):
+    """publish() for an event encoded already."""
     try:
-        await get_channel_layer().group_send(
-            group_name(bin_id), {"type": RELAY, "text": encode(event)}
-        )
+        await get_channel_layer().group_send(group_name(bin_id), {"type": RELAY, "text": text})
     except Exception:
         stats["failed"] += 1
-        logger.exception("could not publish %s to bin %s", event["type"], bin_id)
+        logger.exception("could not publish to bin %s", bin_id)
     else:
         stats["published"] += 1

@@ -26,6 +26,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import sys
 
 from daphne.server import Server  # isort: skip  (installs the asyncio reactor first)
@@ -35,6 +36,9 @@ from twisted.internet import defer
 from twisted.web import http
 
 logger = logging.getLogger("inspector.server")
+REFUSED_VALUE_BYTES = re.compile(
+    b"[" + re.escape(bytes(sorted(http_protocol.INVALID_HEADER_VALUE_BYTES))) + b"]"
+)
 
 
 class CaptureRequest(http_protocol.WebRequest):
@@ -47,13 +51,17 @@ class CaptureRequest(http_protocol.WebRequest):
         self._parsePOSTFormSubmission = False
 
     def process(self):
-        if self.path.startswith(b"/b/") and not self.requestHeaders.hasHeader(b"upgrade"):
-            # Daphne refuses values with these bytes (its guard against splitting
-            # when it re-injects headers for websockets), which refuses valid UTF-8
-            # such as "\u00c5" (C3 85) too. Capture keeps them from raw_headers, as
-            # data only; the copy Daphne checks and passes on goes without them.
+        # Daphne refuses values with these bytes (its guard against splitting when
+        # it re-injects headers for websockets), which refuses valid UTF-8 such as
+        # "\u00c5" (C3 85) too. Capture keeps them from raw_headers, as data only;
+        # the copy Daphne checks and passes on goes without them.
+        if (
+            self.path.startswith(b"/b/")
+            and not self.requestHeaders.hasHeader(b"upgrade")
+            and REFUSED_VALUE_BYTES.search(b"\n".join(value for _, value in self.raw_headers))
+        ):
             for name, values in list(self.requestHeaders.getAllRawHeaders()):
-                if any(http_protocol.INVALID_HEADER_VALUE_BYTES.intersection(v) for v in values):
+                if any(REFUSED_VALUE_BYTES.search(value) for value in values):
                     self.requestHeaders.removeHeader(name)
         return super().process()
 
