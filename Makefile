@@ -28,6 +28,10 @@ test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 	scripts/test-on-services $(BIN)/python -m pytest tests/unit tests/consumers tests/api tests/integration/test_capture_live.py
 
+bench: $(VENV)/.dev
+	scripts/bench-setup
+	$(BIN)/python bench/run.py
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

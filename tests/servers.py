@@ -35,21 +35,26 @@ def die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def listening_socket():
+def listening_socket(port=0):
+    """A listening socket on `port` (0: a free one). With SO_REUSEPORT, several
+    processes can each listen on their own socket of one port, and the kernel
+    spreads connections over them (a shared socket put them all on one process)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 
 
 class ServerProcess:
-    """`python -m inspector.server` on a socket bound here, so the port is ours
-    for the whole test, across restarts of the server."""
+    """`python -m inspector.server` (or plain Daphne with `app`) on a socket bound
+    here, so the port is ours for the whole test, across restarts of the server."""
 
-    def __init__(self, env, name="inspector"):
-        self.sock = listening_socket()
+    def __init__(self, env, name="inspector", app=None, port=0):
+        self.app = app
+        self.sock = listening_socket(port)
         self.port = self.sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}"
@@ -61,8 +66,12 @@ class ServerProcess:
 
     def start(self):
         fd = self.sock.fileno()
+        if self.app is None:
+            command = ["inspector.server", "--fd", str(fd), "-v", "1"]
+        else:  # verbosity 0: no access log, like ours
+            command = ["daphne", "--fd", str(fd), "-v", "0", self.app]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "inspector.server", "--fd", str(fd), "-v", "1"],
+            [sys.executable, "-m", *command],
             cwd=BASE_DIR,
             env=self.env,
             pass_fds=[fd],

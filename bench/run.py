@@ -1,0 +1,496 @@
+"""The capture benchmark: `make bench` (docs/performance.md).
+
+Starts, one after the other, a bare ASGI app under Daphne (the ceiling) and
+Inspector embedded (SQLite, in-memory layer), on PostgreSQL + Redis, and as two
+processes on PostgreSQL + Redis (one SO_REUSEPORT socket each). Load comes from
+wrk, a separate process; viewers and the paced sender run here. Writes
+bench/results/latest.json, bench/results/latest.md and docs/performance.png, and
+puts the table into docs/performance.md.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+import httpx  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from tests.servers import (  # noqa: E402
+    REDIS_URL,
+    PostgresDatabase,
+    ServerProcess,
+    postgres_available,
+    redis_available,
+)
+
+RESULTS = BASE_DIR / "bench" / "results"
+DOC = BASE_DIR / "docs" / "performance.md"
+CHART = BASE_DIR / "docs" / "performance.png"
+CONNECTIONS = 32
+SMALL_BODY = json.dumps({"event": "order.updated", "padding": "x" * 984}).encode()
+
+
+def progress(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def memory_kib(pid, field):
+    """VmRSS (now) or VmHWM (peak) of a process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def epoch(iso_text):
+    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
+
+
+# --- load --------------------------------------------------------------------
+
+
+def run_wrk(url, seconds):
+    """wrk with bench/load.lua; returns its JSON summary."""
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BASE_DIR / "bench" / "load.lua"),
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    summary = json.loads(output.strip().splitlines()[-1])
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    summary["answered_ok"] = summary["requests"] - summary["status_errors"]
+    return summary
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client, light enough to pace requests exactly."""
+
+    def __init__(self, port):
+        self.port = port
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def post(self, path, body):
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+        answer = await self.reader.readexactly(length)
+        return int(head.split()[1]), answer
+
+    def close(self):
+        self.writer.close()
+
+
+async def paced(port, bin_id, rate, seconds):
+    """Send `rate` requests a second for `seconds`; returns {request id: send time}."""
+    pool = asyncio.Queue()
+    for _ in range(16):
+        pool.put_nowait(await Connection(port).open())
+    sent = {}
+
+    async def one():
+        connection = await pool.get()
+        started = time.time()
+        status, answer = await connection.post(f"/b/{bin_id}/paced", SMALL_BODY)
+        pool.put_nowait(connection)
+        if status == 200:
+            sent[json.loads(answer)["id"]] = started
+
+    tasks = []
+    start = time.monotonic()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0, start + n / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        pool.get_nowait().close()
+    return sent
+
+
+# --- viewers -----------------------------------------------------------------
+
+
+class Viewers:
+    """`count` websocket viewers of one bin, each noting when every id reached it."""
+
+    def __init__(self, base_url, bin_id, count):
+        self.url = base_url.replace("http://", "ws://") + f"/ws/bins/{bin_id}/"
+        self.origin = base_url
+        self.count = count
+        self.seen = [{} for _ in range(count)]  # request id -> arrival time
+        self.received_at = {}  # request id -> server capture time
+        self.gaps = [0] * count
+
+    async def __aenter__(self):
+        self.sockets = []
+        for start in range(0, self.count, 50):
+            batch = range(start, min(self.count, start + 50))
+            self.sockets += await asyncio.gather(
+                *(connect(self.url, origin=self.origin, max_size=None) for _ in batch)
+            )
+        self.tasks = [asyncio.create_task(self.read(i, ws)) for i, ws in enumerate(self.sockets)]
+        return self
+
+    async def __aexit__(self, *exc):
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+    async def read(self, index, ws):
+        seen = self.seen[index]
+        async for message in ws:
+            now = time.time()
+            event = json.loads(message)
+            if event["type"] == "requests.created":
+                for item in event["requests"]:
+                    seen[item["id"]] = now
+                    self.received_at.setdefault(item["id"], item["received_at"])
+            elif event["type"] == "gap":
+                self.gaps[index] += 1
+
+    async def settle(self, ids, timeout=15):
+        """Wait until every viewer has every id in `ids`, or the timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(ids <= seen.keys() for seen in self.seen):
+                return
+            await asyncio.sleep(0.1)
+
+    def missing(self, ids, refill):
+        """Ids a viewer never got. A viewer told of a gap refills from the API,
+        as the page does; it then counts as told, not as lost."""
+        lost = 0
+        for index, seen in enumerate(self.seen):
+            got = seen.keys() | (refill if self.gaps[index] else set())
+            lost += len(ids - got)
+        return lost
+
+
+async def stored_ids(base_url, bin_id):
+    ids, after = set(), 0
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        while True:
+            page = (
+                await client.get(
+                    f"/api/bins/{bin_id}/requests", params={"after": after, "limit": 500}
+                )
+            ).json()["requests"]
+            if not page:
+                return ids
+            ids.update(item["id"] for item in page)
+            after = page[-1]["id"]
+
+
+def new_bin(base_url):
+    return httpx.post(f"{base_url}/api/bins", json={"name": "bench"}).json()["id"]
+
+
+# --- phases ------------------------------------------------------------------
+
+
+async def saturation(base_url, port, viewers, seconds):
+    bin_id = new_bin(base_url)
+    async with Viewers(base_url, bin_id, viewers) as watching:
+        load = await asyncio.to_thread(run_wrk, f"http://127.0.0.1:{port}/b/{bin_id}/load", seconds)
+        ids = await stored_ids(base_url, bin_id)
+        await watching.settle(ids)
+    delays = [
+        arrival - epoch(watching.received_at[i])
+        for i, arrival in watching.seen[0].items()
+        if i in watching.received_at
+    ]
+    return {
+        "viewers": viewers,
+        "rps": round(load["rps"]),
+        "latency_p50_ms": round(load["p50_us"] / 1000, 1),
+        "latency_p99_ms": round(load["p99_us"] / 1000, 1),
+        "answered_ok": load["answered_ok"],
+        "errors": load["requests"] - load["answered_ok"] + load["connect_errors"],
+        "stored": len(ids),
+        "lost_unstored": max(0, load["answered_ok"] - len(ids)),
+        "lost_unpushed": watching.missing(ids, ids),
+        "gaps": sum(watching.gaps),
+        "push_p50_ms": ms(percentile(delays, 50)),
+        "push_p99_ms": ms(percentile(delays, 99)),
+    }
+
+
+async def steady(base_url, port, viewers, rate, seconds):
+    bin_id = new_bin(base_url)
+    async with Viewers(base_url, bin_id, viewers) as watching:
+        sent = await paced(port, bin_id, rate, seconds)
+        await watching.settle(set(sent))
+    delays = [seen[i] - t for seen in watching.seen for i, t in sent.items() if i in seen]
+    ids = await stored_ids(base_url, bin_id)
+    return {
+        "viewers": viewers,
+        "rate": rate,
+        "sent": len(sent),
+        "lost_unpushed": watching.missing(set(sent), ids),
+        "push_p50_ms": ms(percentile(delays, 50)),
+        "push_p99_ms": ms(percentile(delays, 99)),
+    }
+
+
+async def idle_viewers(base_url, pids, count):
+    bin_id = new_bin(base_url)
+    await asyncio.sleep(1)
+    before = sum(memory_kib(pid, "VmRSS") for pid in pids)
+    async with Viewers(base_url, bin_id, count):
+        await asyncio.sleep(3)
+        after = sum(memory_kib(pid, "VmRSS") for pid in pids)
+    return {"viewers": count, "kib_per_viewer": round((after - before) / count, 1)}
+
+
+async def measure(name, servers, seconds, full):
+    base_url, port = servers[0].base_url, servers[0].port
+    pids = [server.process.pid for server in servers]
+    result = {"name": name, "processes": len(servers)}
+    result["saturation_1"] = await saturation(base_url, port, 1, seconds)
+    progress(f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer")
+    if full:
+        result["saturation_100"] = await saturation(base_url, port, 100, seconds)
+        result["steady_50"] = await steady(base_url, port, 1, 50, 5)
+        result["steady_200"] = await steady(base_url, port, 1, 200, 5)
+        result["steady_200_100"] = await steady(base_url, port, 100, 200, 5)
+        result["idle"] = await idle_viewers(base_url, pids, 1000)
+    else:
+        result["steady_200"] = await steady(base_url, port, 1, 200, 5)
+    result["peak_memory_mib"] = round(sum(memory_kib(pid, "VmHWM") for pid in pids) / 1024, 1)
+    return result
+
+
+# --- configurations ----------------------------------------------------------
+
+
+def start(count, env):
+    """`count` processes, each on its own SO_REUSEPORT socket of one port."""
+    first = ServerProcess(env, name="bench").start()
+    others = [ServerProcess(env, name="bench", port=first.port).start() for _ in range(count - 1)]
+    return [first, *others]
+
+
+def stop(servers):
+    for server in servers:
+        server.close()
+
+
+async def bench(seconds):
+    data_dir = tempfile.mkdtemp(prefix="inspector-bench-")
+    results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    configs = results["configs"] = []
+
+    progress("ceiling: bare ASGI app under Daphne")
+    bare = [ServerProcess({}, name="bare", app="bench.bare:app").start()]
+    load = await asyncio.to_thread(run_wrk, f"{bare[0].base_url}/b/x", seconds)
+    stop(bare)
+    ceiling = load["rps"]
+    configs.append(
+        {
+            "name": "bare Daphne (ceiling)",
+            "processes": 1,
+            "saturation_1": {
+                "rps": round(ceiling),
+                "latency_p50_ms": round(load["p50_us"] / 1000, 1),
+                "latency_p99_ms": round(load["p99_us"] / 1000, 1),
+            },
+        }
+    )
+    progress(f"  ceiling: {round(ceiling)} requests/s")
+
+    progress("embedded: SQLite + in-memory layer, 1 process")
+    embedded_env = {"DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite3"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=BASE_DIR,
+        env={**os.environ, **embedded_env},
+        check=True,
+    )
+    servers = [ServerProcess(embedded_env, name="embedded").start()]
+    configs.append(await measure("embedded, 1 process", servers, seconds, full=True))
+    stop(servers)
+
+    if postgres_available() and redis_available():
+        database = PostgresDatabase()
+        scaled_env = {
+            "DATA_DIR": data_dir,
+            "DATABASE_URL": database.url,
+            "REDIS_URL": REDIS_URL,
+            "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        }
+        for count in (1, 2):
+            progress(f"scaled: PostgreSQL + Redis, {count} process(es)")
+            servers = start(count, scaled_env)
+            name = f"PostgreSQL + Redis, {count} process" + ("es" if count > 1 else "")
+            configs.append(await measure(name, servers, seconds, full=count == 1))
+            stop(servers)
+        database.close()
+    else:
+        progress("scaled: skipped, PostgreSQL or Redis does not answer on 127.0.0.1")
+
+    for config in configs:
+        config["ratio"] = round(config["saturation_1"]["rps"] / ceiling, 2)
+    return results
+
+
+def machine():
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+# --- report ------------------------------------------------------------------
+
+
+def cell(value, suffix=""):
+    return "–" if value is None else f"{value}{suffix}"
+
+
+def push(config, key):
+    return cell(config.get(key, {}).get("push_p99_ms"), " ms")
+
+
+def table(results):
+    head = (
+        "| configuration | requests/s | × ceiling | answer p50 / p99 | push p99 at 50/s | "
+        "push p99 at 200/s | push p99 at 200/s, 100 viewers | push p50 / p99 at saturation | "
+        "lost | peak memory | idle viewer |\n|" + " --- |" * 11
+    )
+    rows = [head]
+    for c in results["configs"]:
+        sat = c["saturation_1"]
+        phases = [value for value in c.values() if isinstance(value, dict) and "viewers" in value]
+        lost = (
+            sum(p.get("lost_unstored", 0) + p.get("lost_unpushed", 0) for p in phases)
+            if phases
+            else None
+        )
+
+        saturation_push = (
+            f"{sat['push_p50_ms']} / {sat['push_p99_ms']} ms" if sat.get("push_p99_ms") else "–"
+        )
+        rows.append(
+            f"| {c['name']} | {sat['rps']} | {c['ratio']} | "
+            f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | {push(c, 'steady_50')} | "
+            f"{push(c, 'steady_200')} | {push(c, 'steady_200_100')} | {saturation_push} | "
+            f"{cell(lost)} | {cell(c.get('peak_memory_mib'), ' MiB')} | "
+            f"{cell(c.get('idle', {}).get('kib_per_viewer'), ' KiB')} |"
+        )
+    m = results["machine"]
+    rows.append(
+        f"\n{results['date']}, {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+        f"Python {m['python']}, Linux {m['kernel']}. {CONNECTIONS} keep-alive connections from "
+        "wrk; bodies 1 KiB JSON with 2% of 64 KiB and 0.2% of 1 MiB."
+    )
+    return "\n".join(rows) + "\n"
+
+
+def chart(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    configs = results["configs"]
+    names = [c["name"].replace(", ", "\n") for c in configs]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    left.bar(names, [c["ratio"] for c in configs], color="#4f46e5")
+    left.axhline(0.8, color="#b91c1c", linestyle="--", linewidth=1, label="target 0.8×")
+    left.set_title("Captured requests/s, × bare Daphne")
+    left.legend()
+    scenarios = [
+        ("steady_50", "50/s"),
+        ("steady_200", "200/s"),
+        ("steady_200_100", "200/s, 100 viewers"),
+        ("saturation_1", "saturation"),
+    ]
+    apps = [c for c in configs if "steady_200" in c]
+    width = 0.8 / len(scenarios)
+    for n, (key, label) in enumerate(scenarios):
+        values = [c.get(key, {}).get("push_p99_ms") or 0 for c in apps]
+        positions = [i + n * width for i in range(len(apps))]
+        right.bar(positions, values, width, label=label)
+    right.set_xticks([i + 0.4 - width / 2 for i in range(len(apps))])
+    right.set_xticklabels([c["name"].replace(", ", "\n") for c in apps])
+    right.set_title("Push delay p99 (ms)")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def write(results):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = table(results)
+    (RESULTS / "latest.md").write_text(markdown)
+    chart(results, CHART)
+    text = DOC.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        DOC.write_text(before + start + "\n" + markdown + rest[rest.index(end) :])
+    print(markdown)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each saturation run")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    write(asyncio.run(bench(args.seconds)))
+
+
+if __name__ == "__main__":
+    main()
