@@ -22,18 +22,14 @@ from .storage import store_batch
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_BACKLOG = 10_000  # events waiting for the channel layer before we drop
 
-
-def created_events(stored):
-    """One `requests.created` event per bin, ids ascending, already encoded: done
-    on the writer thread, so the event loop only hands the text on."""
+def encoded_requests(stored):
+    """Per bin, its stored requests as JSON text, ids ascending. Encoded on the
+    writer thread, so the event loop only joins texts into frames."""
     per_bin = defaultdict(list)
     for record in sorted(stored, key=lambda r: r.pk):
-        per_bin[record.bin_id].append(request_json(record))
-    return [
-        (bin_id, live.encode(live.requests_created(items))) for bin_id, items in per_bin.items()
-    ]
+        per_bin[record.bin_id].append(live.encode(request_json(record)))
+    return per_bin
 
 
 def flush(records):
@@ -44,7 +40,7 @@ def flush(records):
         # A dropped or stale connection (database restarted): reconnect once.
         connection.close()
         stored = store_batch(records)
-    return stored, created_events(stored)
+    return stored, encoded_requests(stored)
 
 
 class Writer:
@@ -54,11 +50,14 @@ class Writer:
         self.loop = asyncio.get_running_loop()
         self.max_batch = max_batch
         self.queue = asyncio.Queue()
-        self.events = asyncio.Queue()
+        self.publisher = live.Publisher()
         self.idle = asyncio.Event()
         self.idle.set()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspector-writer")
-        self.tasks = [self.loop.create_task(self.write()), self.loop.create_task(self.publish())]
+        self.tasks = [
+            self.loop.create_task(self.write()),
+            self.loop.create_task(self.publisher.run()),
+        ]
 
     async def store(self, record):
         """Queue `record`; returns once it is committed, or None if its bin is gone."""
@@ -73,7 +72,7 @@ class Writer:
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
-                stored, events = await self.loop.run_in_executor(
+                stored, encoded = await self.loop.run_in_executor(
                     self.executor, flush, [record for record, _ in batch]
                 )
             except DatabaseError as error:
@@ -87,22 +86,10 @@ class Writer:
                 for record, done in batch:
                     if not done.done():
                         done.set_result(record if record.pk else None)
-                self.queue_events(events)
+                for bin_id, texts in encoded.items():
+                    self.publisher.add(bin_id, texts)
             if self.queue.empty():
                 self.idle.set()
-
-    def queue_events(self, events):
-        for item in events:
-            if self.events.qsize() >= PUBLISH_BACKLOG:
-                live.stats["failed"] += 1
-                logger.warning("publish backlog full; viewers of bin %s will refill", item[0])
-                continue
-            self.events.put_nowait(item)
-
-    async def publish(self):
-        while True:
-            bin_id, text = await self.events.get()
-            await live.publish_encoded(bin_id, text)
 
     async def close(self):
         """Commit what is queued, then stop the tasks and the database thread."""

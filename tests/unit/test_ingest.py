@@ -9,8 +9,9 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bins import live
 from bins.capture import build_request
-from bins.ingest import created_events, read_body
+from bins.ingest import encoded_requests, read_body
 from bins.models import Bin, CapturedRequest, new_bin_id
 from bins.serializers import request_json
 from bins.storage import store_batch
@@ -147,14 +148,17 @@ def test_store_batch_of_only_unknown_bins_stores_nothing(db):
     assert CapturedRequest.objects.count() == 0
 
 
-# created_events
+# encoded_requests
 
 
-def test_created_events_gives_one_event_per_bin_with_ids_ascending(two_bins):
+def test_encoded_requests_make_one_event_per_bin_with_ids_ascending(two_bins):
     one, two = two_bins
     stored = store_batch([record_for(b.id) for b in (one, two, one, two, one)])
     shuffled = random.Random(4).sample(stored, len(stored))
-    events = {bin_id: json.loads(text) for bin_id, text in created_events(shuffled)}
+    events = {
+        bin_id: json.loads(live.requests_created_frame(texts))
+        for bin_id, texts in encoded_requests(shuffled).items()
+    }
     assert set(events) == {one.id, two.id}
     for bin in (one, two):
         event = events[bin.id]
@@ -164,18 +168,18 @@ def test_created_events_gives_one_event_per_bin_with_ids_ascending(two_bins):
         assert all(item["bin"] == bin.id for item in event["requests"])
 
 
-def test_created_events_carry_the_request_json_without_the_whole_body(two_bins):
+def test_encoded_requests_carry_the_request_json_without_the_whole_body(two_bins):
     one, _ = two_bins
     (record,) = store_batch([record_for(one.id, body=b"a" * 1000)])
-    ((bin_id, text),) = created_events([record])
-    event = json.loads(text)
+    ((bin_id, texts),) = encoded_requests([record]).items()
+    event = json.loads(live.requests_created_frame(texts))
     assert bin_id == one.id
     assert event == {"type": "requests.created", "requests": [request_json(record)]}
     assert "body_base64" not in event["requests"][0]
 
 
-def test_created_events_of_nothing_is_nothing():
-    assert created_events([]) == []
+def test_encoded_requests_of_nothing_is_nothing():
+    assert encoded_requests([]) == {}
 
 
 # The writer
