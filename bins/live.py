@@ -15,7 +15,10 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 RELAY = "relay"  # the consumer method that forwards a pre-serialized event
-FRAME_INTERVAL = 0.02  # at most 50 requests.created frames a second per bin
+# requests.created frames per bin: at most FRAME_RATE a second on average, with
+# bursts of FRAME_BURST (a token bucket), so a steady trickle goes out at once.
+FRAME_RATE = 50
+FRAME_BURST = 5
 OUTBOX_LIMIT = 10_000  # requests waiting for the channel layer before we drop
 stats = {"published": 0, "failed": 0}
 
@@ -71,15 +74,15 @@ async def publish_encoded(bin_id, text):
 
 
 class Publisher:
-    """Sends each bin's new requests as `requests.created` frames, at most one per
-    FRAME_INTERVAL per bin: in a burst, what arrives meanwhile joins the next frame,
-    so a bin with many viewers costs a fan-out per frame, not per request."""
+    """Sends each bin's new requests as `requests.created` frames, at most
+    FRAME_RATE a second per bin: in a burst, what arrives meanwhile joins the next
+    frame, so a bin with many viewers costs a fan-out per frame, not per request."""
 
     def __init__(self):
         self.outbox = defaultdict(list)  # bin id -> encoded requests not sent yet
         self.waiting = 0
         self.ready = asyncio.Event()
-        self.sent_at = {}  # bin id -> when its last frame went, within FRAME_INTERVAL
+        self.buckets = {}  # bin id -> (tokens, when), for bins whose bucket is not full
 
     def add(self, bin_id, encoded_requests):
         if self.waiting + len(encoded_requests) > OUTBOX_LIMIT:
@@ -90,18 +93,25 @@ class Publisher:
         self.waiting += len(encoded_requests)
         self.ready.set()
 
+    def tokens(self, bin_id, now):
+        tokens, when = self.buckets.get(bin_id, (FRAME_BURST, now))
+        return min(FRAME_BURST, tokens + (now - when) * FRAME_RATE)
+
     async def run(self):
         while True:
             await self.ready.wait()
             now = time.monotonic()
-            self.sent_at = {b: t for b, t in self.sent_at.items() if now - t < FRAME_INTERVAL}
-            for bin_id in [b for b in self.outbox if b not in self.sent_at]:
+            tokens = {bin_id: self.tokens(bin_id, now) for bin_id in self.outbox}
+            for bin_id in [b for b in self.outbox if tokens[b] >= 1]:
+                self.buckets[bin_id] = (tokens[bin_id] - 1, now)
                 encoded = self.outbox.pop(bin_id)
                 self.waiting -= len(encoded)
-                self.sent_at[bin_id] = time.monotonic()
                 await publish_encoded(bin_id, requests_created_frame(encoded))
+            self.buckets = {
+                b: v for b, v in self.buckets.items() if self.tokens(b, now) < FRAME_BURST
+            }
             if self.outbox:
-                wake = min(self.sent_at.get(b, 0) for b in self.outbox) + FRAME_INTERVAL
-                await asyncio.sleep(max(0, wake - time.monotonic()))
+                lacking = 1 - max(self.tokens(b, time.monotonic()) for b in self.outbox)
+                await asyncio.sleep(max(0, lacking / FRAME_RATE))
             else:
                 self.ready.clear()

@@ -3,6 +3,7 @@
 import asyncio
 import copy
 import json
+import time
 
 import pytest
 from channels.layers import get_channel_layer
@@ -46,7 +47,7 @@ async def test_it_sends_the_first_requests_at_once(layer, publisher):
     assert frame == {"type": "requests.created", "requests": [{"id": 1}, {"id": 2}]}
 
 
-async def test_it_joins_what_arrives_within_the_interval_into_the_next_frame(layer, publisher):
+async def test_it_joins_what_arrives_while_it_sends_into_the_next_frame(layer, publisher):
     channel = await layer.new_channel()
     await layer.group_add(live.group_name("a"), channel)
     publisher.add("a", encoded(1))
@@ -56,6 +57,23 @@ async def test_it_joins_what_arrives_within_the_interval_into_the_next_frame(lay
     first, second = await frames(layer, channel, 2)
     assert [r["id"] for r in first["requests"]] == [1]
     assert [r["id"] for r in second["requests"]] == [2, 3, 4, 5]
+
+
+async def test_it_caps_the_frame_rate_of_a_bin_under_a_burst(layer, publisher):
+    channel = await layer.new_channel()
+    await layer.group_add(live.group_name("a"), channel)
+    started = time.monotonic()
+    for i in range(60):
+        publisher.add("a", encoded(i))
+        await asyncio.sleep(0.001)
+    received, sent_frames = [], 0
+    while len(received) < 60:
+        [frame] = await frames(layer, channel, 1)
+        received += [r["id"] for r in frame["requests"]]
+        sent_frames += 1
+    elapsed = time.monotonic() - started
+    assert received == list(range(60))
+    assert sent_frames <= live.FRAME_BURST + elapsed * live.FRAME_RATE + 1
 
 
 async def test_it_does_not_hold_one_bin_back_for_another(layer, publisher):
