@@ -1,4 +1,4 @@
-"""Turn one ASGI request (scope and body) into an unsaved CapturedRequest.
+"""Turn one ASGI request (scope and body) into an unsaved Capture.
 
 Pure functions, no I/O: everything arrives as arguments. Everything is taken from
 the raw scope, never from Django's request, which joins duplicate headers,
@@ -6,16 +6,43 @@ decodes the path and uppercases the method (PITFALLS.md).
 """
 
 import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from django.utils import timezone
 
-from .models import CapturedRequest, is_bin_id
+from .models import is_bin_id
 
 CAPTURE_PREFIX = b"/b/"
 # inspector.server puts the headers exactly as they arrived here (names in their
 # original case, names with "_" kept, in order), plus the real body size.
 SCOPE_EXTENSION = "inspector.capture"
+
+
+@dataclass(slots=True)
+class Capture:
+    """One captured request, before and after the writer stores it: the columns
+    of CapturedRequest, without the ~20 us a model instance costs on the hot path."""
+
+    bin_id: str
+    method: str
+    scheme: str
+    host: str
+    path: str
+    query_string: str
+    headers: list
+    body: bytes
+    body_size: int
+    body_truncated: bool
+    content_type: str
+    remote_addr: str
+    received_at: datetime
+    id: int | None = None
+
+    @property
+    def pk(self):
+        return self.id
 
 
 def split_capture_path(raw_path):
@@ -99,13 +126,13 @@ def _is_ip(value):
 
 
 def build_request(scope, body, body_size, *, bin_id, path, max_body_bytes, trusted_proxies=()):
-    """An unsaved CapturedRequest for `bin_id`. `body` may already be cut; `body_size`
+    """An unsaved Capture for `bin_id`. `body` may already be cut; `body_size`
     is the size that was sent. Bodies over `max_body_bytes` are kept cut to it."""
     headers = decode_headers(raw_headers_of(scope))
     host = header_value(headers, "host")
     if not host and scope.get("server"):
         host = "{}:{}".format(*scope["server"])
-    return CapturedRequest(
+    return Capture(
         bin_id=bin_id,
         method=scope["method"],
         scheme=scope.get("scheme", "http"),

@@ -1,4 +1,5 @@
 import base64
+import re
 import secrets
 from datetime import timedelta
 
@@ -15,8 +16,11 @@ def new_bin_id():
     return base64.b32encode(secrets.token_bytes(BIN_ID_BYTES)).decode("ascii").lower()
 
 
+BIN_ID = re.compile(f"[{BIN_ID_ALPHABET}]{{{BIN_ID_LENGTH}}}")
+
+
 def is_bin_id(value):
-    return len(value) == BIN_ID_LENGTH and all(c in BIN_ID_ALPHABET for c in value)
+    return BIN_ID.fullmatch(value) is not None
 
 
 def default_expiry():

@@ -119,8 +119,7 @@ def insert_requests(cursor, records):
     else:
         ids = insert_rows(cursor, rows)
     for record, pk in zip(records, ids, strict=True):
-        record.pk = pk
-        record._state.adding = False
+        record.id = pk
 
 
 def store_batch(records):
