@@ -40,15 +40,17 @@ def as_text(data, final=True):
     if b"\x00" in data:
         return None
     try:
-        return codecs.getincrementaldecoder("utf-8")().decode(data, final=final)
+        if final:
+            return data.decode("utf-8")
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
     except UnicodeDecodeError:
         return None
 
 
 def request_json(req):
-    body = bytes(req.body)
-    whole = len(body) <= PREVIEW_BYTES and not req.body_truncated
-    preview = as_text(body[:PREVIEW_BYTES], final=whole)
+    size = len(req.body)
+    whole = size <= PREVIEW_BYTES and not req.body_truncated
+    preview = as_text(bytes(req.body[:PREVIEW_BYTES]), final=whole)
     query = "?" + req.query_string if req.query_string else ""
     return {
         "id": req.id,
@@ -63,7 +65,7 @@ def request_json(req):
         "body_size": req.body_size,
         "body_truncated": req.body_truncated,
         "body_preview": preview,
-        "body_preview_truncated": preview is not None and len(body) > PREVIEW_BYTES,
+        "body_preview_truncated": preview is not None and size > PREVIEW_BYTES,
         "remote_addr": req.remote_addr,
         "received_at": iso(req.received_at),
     }
