@@ -2,6 +2,8 @@
 
 import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -99,3 +101,33 @@ def test_it_never_runs_script_from_a_captured_request(app_server, page):
     assert dialogs == []
     assert page.evaluate("document.body.dataset.pwned") is None
     assert page.locator("#detail script, #detail img").count() == 0
+
+
+def send_paced(url, rate, count):
+    """Send `count` requests at `rate` a second; returns their ids."""
+    ids = []
+    with httpx.Client() as client:
+        start = time.monotonic()
+        for n in range(count):
+            time.sleep(max(0, start + n / rate - time.monotonic()))
+            ids.append(client.post(url, content=b'{"n": %d}' % n).json()["id"])
+    return ids
+
+
+def test_it_shows_every_arrival_at_100_a_second_on_a_full_bin(app_server, page):
+    bin = create_bin(app_server.base_url)
+    with httpx.Client() as client:
+        for n in range(1000):
+            client.post(bin["url"] + "/old", content=b"%d" % n)
+    page.goto(bin["inspect_url"])
+    wait_live(page)
+    expect(page.locator("li.request-item").first).to_be_visible(timeout=2_000)
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(send_paced, bin["url"] + "/new", 100, 300)
+        ids = sending.result(timeout=30)
+    expect(page.locator("#request-count")).to_have_text("1,300", timeout=10_000)
+    shown = page.eval_on_selector_all(
+        "li.request-item", "items => items.map(item => Number(item.dataset.id))"
+    )
+    assert set(ids) <= set(shown)
+    assert len(shown) == len(set(shown))
