@@ -1,18 +1,13 @@
 """Suite-wide setup: the browser and the rule for missing services."""
 
 import os
-import shutil
 
 import pytest
 
-from tests.servers import require
+from tests.servers import chromium_launch_args, chromium_path, require
 
 # Playwright's sync API runs an event loop in the main thread (TESTING.md).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def chromium_path():
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 
 
 @pytest.fixture(scope="session")
@@ -20,22 +15,7 @@ def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a downloaded one, kept off the outside network."""
     path = chromium_path()
     require(path, "Chromium is not installed (apt-get install chromium libatomic1)")
-    return {
-        **browser_type_launch_args,
-        "executable_path": path,
-        "headless": True,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-        ],
-    }
+    return {**browser_type_launch_args, **chromium_launch_args(path)}
 
 
 def pytest_collection_modifyitems(items):

@@ -33,6 +33,8 @@ from tests.servers import (  # noqa: E402
     REDIS_URL,
     PostgresDatabase,
     ServerProcess,
+    chromium_launch_args,
+    chromium_path,
     postgres_available,
     redis_available,
 )
@@ -280,6 +282,57 @@ async def idle_viewers(base_url, pids, count):
     return {"viewers": count, "kib_per_viewer": round((after - before) / count, 1)}
 
 
+# Notes when each list item first appears, in the page's own clock (epoch ms).
+ARRIVALS_SCRIPT = """
+window.__arrivals = {};
+new MutationObserver((mutations) => {
+  const now = performance.timeOrigin + performance.now();
+  for (const mutation of mutations)
+    for (const node of mutation.addedNodes)
+      if (node.dataset && node.dataset.id && !(node.dataset.id in window.__arrivals))
+        window.__arrivals[node.dataset.id] = now;
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+async def page(base_url, port, stored=1000, rate=100, seconds=5):
+    """The inspect page in headless Chromium: how soon a bin of `stored` requests
+    is usable, then how soon each of `rate` arrivals a second shows in the list."""
+    path = chromium_path()
+    if not path:
+        return None
+    from playwright.async_api import async_playwright
+
+    bin_id = new_bin(base_url)
+    connection = await Connection(port).open()
+    for n in range(stored):
+        await connection.post(f"/b/{bin_id}/old", b'{"n": %d}' % n)
+    connection.close()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**chromium_launch_args(path))
+        tab = await browser.new_page()
+        await tab.add_init_script(ARRIVALS_SCRIPT)
+        await tab.goto(f"{base_url}/bins/{bin_id}/")
+        await tab.wait_for_selector("body[data-ws=open]")
+        usable = await tab.evaluate(
+            "Math.min(...Object.values(window.__arrivals)) - performance.timeOrigin"
+        )
+        sent = await paced(port, bin_id, rate, seconds)
+        await asyncio.sleep(2)
+        arrivals = await tab.evaluate("window.__arrivals")
+        await browser.close()
+    delays = [arrivals[str(i)] / 1000 - t for i, t in sent.items() if str(i) in arrivals]
+    return {
+        "stored": stored,
+        "usable_ms": round(usable),
+        "rate": rate,
+        "sent": len(sent),
+        "shown": len(delays),
+        "push_to_screen_p50_ms": ms(percentile(delays, 50)),
+        "push_to_screen_p99_ms": ms(percentile(delays, 99)),
+    }
+
+
 async def measure(name, servers, seconds, full):
     base_url, port = servers[0].base_url, servers[0].port
     pids = [server.process.pid for server in servers]
@@ -292,6 +345,7 @@ async def measure(name, servers, seconds, full):
         result["steady_200"] = await steady(base_url, port, 1, 200, 5)
         result["steady_200_100"] = await steady(base_url, port, 100, 200, 5)
         result["idle"] = await idle_viewers(base_url, pids, 1000)
+        result["page"] = await page(base_url, port)
     else:
         result["steady_200"] = await steady(base_url, port, 1, 200, 5)
     result["peak_memory_mib"] = round(sum(memory_kib(pid, "VmHWM") for pid in pids) / 1024, 1)
@@ -427,6 +481,15 @@ def table(results):
             f"{cell(lost)} | {cell(c.get('peak_memory_mib'), ' MiB')} | "
             f"{cell(c.get('idle', {}).get('kib_per_viewer'), ' KiB')} |"
         )
+    for c in results["configs"]:
+        if c.get("page"):
+            p = c["page"]
+            rows.append(
+                f"\nInspect page ({c['name']}, headless Chromium): a bin of {p['stored']} requests "
+                f"usable after {p['usable_ms']} ms; of {p['sent']} requests sent at "
+                f"{p['rate']}/s, {p['shown']} shown, push to screen p50 / p99 "
+                f"{p['push_to_screen_p50_ms']} / {p['push_to_screen_p99_ms']} ms."
+            )
     m = results["machine"]
     rows.append(
         f"\n{results['date']}, {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "

@@ -3,6 +3,7 @@ for the PostgreSQL and Redis that this machine kind runs (TESTING.md)."""
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,29 @@ def require(available, reason):
         if IN_CI:
             pytest.fail(f"{reason} (required in CI)")
         pytest.skip(reason)
+
+
+def chromium_path():
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+def chromium_launch_args(path):
+    """Debian's Chromium, headless, kept off every network but this machine's."""
+    return {
+        "executable_path": path,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+        ],
+    }
 
 
 def die_with_parent():
