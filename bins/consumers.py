@@ -1,3 +1,4 @@
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -33,6 +34,7 @@ class BinConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.group = None
+        self.behind = False
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
         if await get_bin_async(bin_id) is None:
             # Accept then close, so the page learns why instead of a bare 403.
@@ -63,4 +65,10 @@ class BinConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def relay(self, event):
+        if time.time() - event["at"] > live.MAX_LAG:
+            if not self.behind:
+                self.behind = True
+                await self.send(text_data=live.encode(live.gap()))
+            return
+        self.behind = False
         await self.send(text_data=event["text"])

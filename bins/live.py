@@ -20,6 +20,9 @@ RELAY = "relay"  # the consumer method that forwards a pre-serialized event
 FRAME_RATE = 50
 FRAME_BURST = 5
 OUTBOX_LIMIT = 10_000  # requests waiting for the channel layer before we drop
+# A viewer whose events wait longer than this is told to refill from the API
+# instead, before its channel fills up and the channel layer drops silently.
+MAX_LAG = 10
 stats = {"published": 0, "failed": 0}
 
 
@@ -65,7 +68,8 @@ async def publish(bin_id, event):
 async def publish_encoded(bin_id, text):
     """publish() for an event encoded already."""
     try:
-        await get_channel_layer().group_send(group_name(bin_id), {"type": RELAY, "text": text})
+        message = {"type": RELAY, "text": text, "at": time.time()}
+        await get_channel_layer().group_send(group_name(bin_id), message)
     except Exception:
         stats["failed"] += 1
         logger.exception("could not publish to bin %s", bin_id)

@@ -14,6 +14,8 @@ covers every point below.
 - Daphne keeps the whole body (Twisted spools big ones to a temporary file) before
   the app runs. We keep at most INSPECTOR_MAX_BODY_BYTES of it in memory and only
   count the rest, so memory per request is bounded and the real size is known.
+- Daphne buffers without bound what a websocket viewer does not read; a viewer
+  more than INSPECTOR_WEBSOCKET_BUFFER_BYTES behind is disconnected.
 - Daphne's access log prints full paths, and a bin's path is its key: it is off
   unless INSPECTOR_ACCESS_LOG is true.
 - Shutdown: before Daphne cancels the open requests, the writer commits what it
@@ -30,7 +32,7 @@ import re
 import sys
 
 from daphne.server import Server  # isort: skip  (installs the asyncio reactor first)
-from daphne import http_protocol
+from daphne import http_protocol, ws_protocol
 from daphne.cli import CommandLineInterface
 from twisted.internet import defer
 from twisted.web import http
@@ -95,6 +97,23 @@ class CaptureHTTPFactory(http_protocol.HTTPFactory):
         return protocol
 
 
+def pending_bytes(transport):
+    """Bytes written to a Twisted TCP transport and not yet taken by the kernel."""
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
+class BoundedWebSocketProtocol(ws_protocol.WebSocketProtocol):
+    def serverSend(self, content, binary=False):
+        # A viewer that stops reading would grow this buffer without bound. Cut it
+        # off instead: the page reconnects with ?after= and gets what it missed.
+        limit = self.factory.server_class.max_websocket_buffer
+        if self.transport is not None and pending_bytes(self.transport) > limit:
+            logger.warning("closing a websocket viewer that is %d bytes behind", limit)
+            self.transport.abortConnection()
+            return
+        super().serverSend(content, binary)
+
+
 class InspectorServer(Server):
     def __init__(self, *args, **kwargs):
         from django.conf import settings
@@ -103,13 +122,14 @@ class InspectorServer(Server):
             kwargs["action_logger"] = None
         super().__init__(*args, **kwargs)
         self.max_body_bytes = settings.INSPECTOR_MAX_BODY_BYTES
+        self.max_websocket_buffer = settings.INSPECTOR_WEBSOCKET_BUFFER_BYTES
         if not settings.REDIS_URL:
             logger.warning(
                 "REDIS_URL is not set: live events reach only viewers of this process; "
                 "run one process, or set REDIS_URL to run several"
             )
 
-    # Daphne's run() builds its own factory inline; this setter swaps in ours.
+    # Daphne's run() builds its factories inline; these setters swap in ours.
     @property
     def http_factory(self):
         return self._http_factory
@@ -117,6 +137,15 @@ class InspectorServer(Server):
     @http_factory.setter
     def http_factory(self, _daphne_factory):
         self._http_factory = CaptureHTTPFactory(self)
+
+    @property
+    def ws_factory(self):
+        return self._ws_factory
+
+    @ws_factory.setter
+    def ws_factory(self, daphne_factory):
+        daphne_factory.protocol = BoundedWebSocketProtocol
+        self._ws_factory = daphne_factory
 
     def create_application(self, protocol, scope):
         if isinstance(protocol, CaptureRequest):

@@ -1,10 +1,13 @@
 """BinConsumer at /ws/bins/<id>/, through the real ASGI application (origin check included)."""
 
 import json
+import time
 
 import pytest
+from channels.layers import get_channel_layer
 from django.test import AsyncClient
 
+from bins import live
 from bins.models import new_bin_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -220,3 +223,16 @@ async def test_a_disconnected_viewer_leaves_quietly(open_socket, bin, capture):
     await socket.disconnect()
     answer = await capture(f"/b/{bin.id}")
     assert answer["status"] == 200
+
+
+async def test_it_tells_a_viewer_that_fell_behind_to_refill_instead_of_relaying(open_socket, bin):
+    socket, connected, _ = await open_socket(f"/ws/bins/{bin.id}/")
+    assert connected
+    layer = get_channel_layer()
+    stale = {"type": live.RELAY, "text": '{"type":"bin.cleared"}', "at": time.time() - 60}
+    await layer.group_send(live.group_name(bin.id), stale)
+    await layer.group_send(live.group_name(bin.id), stale)
+    assert await socket.receive_json_from() == {"type": "gap"}
+    assert await socket.receive_nothing()
+    await layer.group_send(live.group_name(bin.id), {**stale, "at": time.time()})
+    assert await socket.receive_json_from() == {"type": "bin.cleared"}

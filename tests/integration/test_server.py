@@ -1,6 +1,7 @@
 """inspector.server: what it mends in Daphne for a request bin (PITFALLS.md)."""
 
 import asyncio
+import socket
 import tempfile
 
 import httpx
@@ -23,6 +24,7 @@ def small_server(django_db_setup):
         "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-small-"),
         "INSPECTOR_MAX_BODY_BYTES": str(LIMIT),
+        "INSPECTOR_WEBSOCKET_BUFFER_BYTES": str(64 * 1024),
     }
     server = ServerProcess(env, name="small").start()
     yield server
@@ -123,3 +125,30 @@ def test_it_leaves_bin_ids_out_of_the_log(small_server):
     bin = create_bin(small_server.base_url)
     httpx.post(bin["url"], content=b"secret path")
     assert bin["id"] not in small_server.output()
+
+
+def test_it_disconnects_a_viewer_that_stops_reading(small_server):
+    bin = create_bin(small_server.base_url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", small_server.port))
+    sock.sendall(
+        (
+            f"GET /ws/bins/{bin['id']}/ HTTP/1.1\r\nHost: 127.0.0.1:{small_server.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+    # The viewer reads nothing more while the bin fills with ~1 KiB previews.
+    with httpx.Client() as client:
+        for n in range(3000):
+            client.post(bin["url"], content=b"%04d" % n + b"x" * 996)
+            if n % 500 == 0 and "closing a websocket viewer" in small_server.output():
+                break
+    assert "closing a websocket viewer" in small_server.output()
+    sock.settimeout(10)
+    with pytest.raises(ConnectionResetError):
+        while sock.recv(65536):
+            pass
+    sock.close()
