@@ -1,0 +1,106 @@
+"""Faults: Redis going away must never fail or lose a capture (PITFALLS.md)."""
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import database_url
+from tests.integration.helpers import collect_request_ids, create_bin, list_requests, viewer
+from tests.servers import ServerProcess, require
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port, so stopping it harms no one."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def redis_server():
+    """A private Redis, stopped after the test."""
+    require(shutil.which("redis-server"), "redis-server is not installed")
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    if redis.process.poll() is None:
+        redis.stop()
+
+
+@pytest.fixture
+def server_on(redis_server, django_db_setup):
+    """Inspector on the test database and the private Redis."""
+    from django.db import connection
+
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-faults-"),
+        "REDIS_URL": redis_server.url,
+    }
+    server = ServerProcess(env, name="faults").start()
+    yield server
+    server.close()
+
+
+async def test_it_stores_and_answers_captures_while_redis_is_down(server_on, redis_server):
+    bin = create_bin(server_on.base_url)
+    first = httpx.post(bin["url"], content=b"before").json()["id"]
+    redis_server.stop()
+    during = [httpx.post(bin["url"], content=b"during %d" % n) for n in range(5)]
+    assert [answer.status_code for answer in during] == [200] * 5
+    stored = [item["id"] for item in list_requests(server_on.base_url, bin["id"])]
+    assert len(stored) == 6
+    redis_server.start()
+    # A viewer that comes back asks for what it missed and gets every request.
+    async with viewer(server_on.base_url, bin["id"], after=first) as ws:
+        ids = await collect_request_ids(ws, 5)
+    assert sorted(ids) == sorted(answer.json()["id"] for answer in during)
+
+
+async def test_it_closes_viewers_when_redis_goes_away_so_they_catch_up(server_on, redis_server):
+    bin = create_bin(server_on.base_url)
+    async with viewer(server_on.base_url, bin["id"], after=0) as ws:
+        redis_server.stop()
+        httpx.post(bin["url"], content=b"missed live")
+        await asyncio.wait_for(ws.wait_closed(), 20)
+    assert ws.close_code is not None
