@@ -25,6 +25,7 @@ What cannot be mended here is listed in docs/server.md.
 """
 
 import asyncio
+import gc
 import io
 import logging
 import os
@@ -175,6 +176,11 @@ def main(argv=None):
     import django
 
     django.setup()
+    # Each capture allocates a few hundred short-lived objects; with the default
+    # threshold the young generation was collected every few requests (+5% with
+    # this, measured with wrk). What exists at start never needs scanning again.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
     args = list(sys.argv[1:] if argv is None else argv)
     InspectorCLI().run([*args, "inspector.asgi:application"])
 
