@@ -7,11 +7,11 @@ long-lived database thread, then hands one event per bin to the publisher.
 """
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
@@ -147,7 +147,7 @@ def error_body(code, message, **extra):
 
 
 async def respond(send, scope, status, payload, headers=()):
-    body = json.dumps(payload).encode() + b"\n"
+    body = orjson.dumps(payload) + b"\n"
     await send(
         {
             "type": "http.response.start",
