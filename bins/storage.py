@@ -94,30 +94,49 @@ def insert_rows(cursor, rows):
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def insert_rows_postgresql(rows):
-    """PostgreSQL: one array per column through unnest(), so the statement's text is
-    the same for every batch, and psycopg's own cursor binds the values on the
-    server, in binary. Django's cursor quoted every value into the text in Python,
-    and psycopg parsed a new statement of hundreds of placeholders per batch."""
-    arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
-    sql = (
-        f"INSERT INTO {CapturedRequest._meta.db_table} ({', '.join(COLUMNS)}) "
-        f"SELECT * FROM unnest({arrays}) RETURNING id"
+def store_postgresql(records, per_bin, now):
+    """PostgreSQL: the counters and the insert in one round trip (psycopg's pipeline
+    mode), then the commit. The insert takes one array per column through unnest(),
+    so its text is the same for every batch, bound on the server in binary. Django's
+    own cursor quoted every value into the text in Python, psycopg parsed a new
+    statement of hundreds of placeholders per batch, and each statement waited
+    for the one before. Returns the bins that exist."""
+    fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
+    columns = zip(*(row_values(record, fields) for record in records), strict=True)
+    expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
+    bins_table, table = Bin._meta.db_table, CapturedRequest._meta.db_table
+    update = (
+        f"UPDATE {bins_table} SET request_count = request_count + %b, "
+        "last_activity_at = %b, expires_at = %b WHERE id = %b RETURNING id"
     )
-    # Django's connections make client-side cursors; this one binds on the server.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
-        return [pk for (pk,) in cursor.fetchall()]
+    arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
+    # Rows of a bin the updates did not find are left out, in the same statement.
+    insert = (
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
+        f"AS r({', '.join(COLUMNS)}) WHERE r.bin_id IN "
+        f"(SELECT id FROM {bins_table} WHERE id = ANY(%b::text[])) RETURNING id"
+    )
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        with raw.pipeline():
+            updates = []
+            for bin_id in sorted(per_bin):  # sorted: processes lock bins in one order
+                cursor = psycopg.Cursor(raw)
+                cursor.execute(update, [per_bin[bin_id], now, expires_at, bin_id])
+                updates.append(cursor)
+            inserted = psycopg.Cursor(raw)
+            inserted.execute(insert, [*map(list, columns), sorted(per_bin)])
+        existing = {row[0] for cursor in updates for row in cursor.fetchall()}
+        stored = [record for record in records if record.bin_id in existing]
+        for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
+            record.id = pk
+    return stored
 
 
 def insert_requests(cursor, records):
     """Insert `records` and set each one's pk."""
     fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
-    rows = [row_values(record, fields) for record in records]
-    if connection.vendor == "postgresql":
-        ids = insert_rows_postgresql(rows)
-    else:
-        ids = insert_rows(cursor, rows)
+    ids = insert_rows(cursor, [row_values(record, fields) for record in records])
     for record, pk in zip(records, ids, strict=True):
         record.id = pk
 
@@ -126,9 +145,12 @@ def store_batch(records):
     """Store `records` in one transaction and count them on their bins. Returns the
     stored ones; a record whose bin does not exist (any more) is left unsaved."""
     per_bin = Counter(record.bin_id for record in records)
-    with transaction.atomic(), connection.cursor() as cursor:
-        existing = count_on_bins(cursor, per_bin, timezone.now())
-        stored = [record for record in records if record.bin_id in existing]
-        if stored:
-            insert_requests(cursor, stored)
-    return stored
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return store_postgresql(records, per_bin, timezone.now())
+        with connection.cursor() as cursor:
+            existing = count_on_bins(cursor, per_bin, timezone.now())
+            stored = [record for record in records if record.bin_id in existing]
+            if stored:
+                insert_requests(cursor, stored)
+        return stored
