@@ -4,6 +4,7 @@ Hand-written rather than `bulk_create`: Django's per-field compilation cost
 ~60 us per request, held the GIL on the writer thread and so slowed the event
 loop that answers senders (docs/performance.md). Values still pass through the
 fields' own `get_db_prep_save` where the backend needs it (JSON, datetimes).
+SQLite takes a multi-row INSERT; PostgreSQL its own path, store_postgresql().
 """
 
 from collections import Counter
@@ -100,7 +101,7 @@ def store_postgresql(records, per_bin, now):
     so its text is the same for every batch, bound on the server in binary. Django's
     own cursor quoted every value into the text in Python, psycopg parsed a new
     statement of hundreds of placeholders per batch, and each statement waited
-    for the one before. Returns the bins that exist."""
+    for the one before. Returns the stored records, as store_batch does."""
     fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
     columns = zip(*(row_values(record, fields) for record in records), strict=True)
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
