@@ -1,0 +1,185 @@
+// The inspect page's request list: one item per request id, sorted newest first and
+// capped at MAX_ITEMS, with the counts and the empty state that follow from it.
+
+import { el, formatBytes, formatLocalTime, methodBadge, plural, relativeTime } from "./common.js";
+
+export const MAX_ITEMS = 1000; // kept in the list; older ones come back with "Load older"
+
+export function displayPath(req) {
+  let path = req.path || "/";
+  if (!path.startsWith("/")) path = "/" + path;
+  return req.query_string ? `${path}?${req.query_string}` : path;
+}
+
+export function renderItem(req) {
+  const time = el(
+    "time",
+    { class: "item-time", datetime: req.received_at, title: formatLocalTime(req.received_at) },
+    relativeTime(req.received_at),
+  );
+  return el(
+    "li",
+    {
+      class: "request-item",
+      role: "option",
+      tabindex: "-1",
+      "aria-selected": "false",
+      dataset: { id: req.id },
+    },
+    methodBadge(req.method),
+    el(
+      "div",
+      { class: "item-main" },
+      el("span", { class: "item-path", title: displayPath(req) }, displayPath(req)),
+      el(
+        "span",
+        { class: "item-meta" },
+        time,
+        el("span", { class: "item-size" }, formatBytes(req.body_size), req.body_truncated ? " (cut)" : ""),
+        req.remote_addr ? el("span", { class: "item-addr" }, req.remote_addr) : null,
+        el("span", { class: "item-id" }, `#${req.id}`),
+      ),
+    ),
+  );
+}
+
+/**
+ * The list over the page's shared state (items, seq, maxSeen, received, nextBefore,
+ * loaded, selectedId, gone). The page owns selection: select(id, options) and
+ * showPlaceholder() are called when the selected request appears or goes away.
+ */
+export function createRequestList({ state, bin, elements, select, showPlaceholder }) {
+  const { listEl, countEl, countLabelEl, listCountEl, olderButton, emptyEl, workspaceEl } = elements;
+
+  /** Put li in the list, which stays sorted by id, newest first. */
+  function insertSorted(li, id) {
+    const first = listEl.firstElementChild;
+    if (!first || Number(first.dataset.id) < id) {
+      listEl.prepend(li);
+      return;
+    }
+    const last = listEl.lastElementChild;
+    if (Number(last.dataset.id) > id) {
+      listEl.append(li);
+      return;
+    }
+    for (const child of listEl.children) {
+      if (Number(child.dataset.id) < id) {
+        listEl.insertBefore(li, child);
+        return;
+      }
+    }
+    listEl.append(li);
+  }
+
+  function markSelected(li) {
+    for (const other of listEl.querySelectorAll(".request-item.is-selected")) {
+      other.classList.remove("is-selected");
+      other.setAttribute("aria-selected", "false");
+    }
+    if (li) {
+      li.classList.add("is-selected");
+      li.setAttribute("aria-selected", "true");
+    }
+  }
+
+  /** Add requests from any source; returns how many were new to this page. */
+  function addRequests(requests, { live = false } = {}) {
+    let added = 0;
+    for (const req of requests) {
+      if (!req || typeof req.id !== "number") continue;
+      const known = state.items.get(req.id);
+      if (known) continue;
+      const li = renderItem(req);
+      if (live) li.classList.add("is-new");
+      state.items.set(req.id, { req, li, seq: ++state.seq });
+      insertSorted(li, req.id);
+      if (req.id === state.selectedId) markSelected(li);
+      if (req.id > state.maxSeen) {
+        if (live && state.loaded) state.received += 1;
+        state.maxSeen = req.id;
+      }
+      added += 1;
+    }
+    if (added) {
+      trimList();
+      refreshCounts();
+      if (state.selectedId === null) select(newestId(), { scroll: false });
+    }
+    return added;
+  }
+
+  function newestId() {
+    const first = listEl.firstElementChild;
+    return first ? Number(first.dataset.id) : null;
+  }
+
+  /** Keep the list bounded; what is dropped stays reachable through "Load older". */
+  function trimList() {
+    if (state.items.size <= MAX_ITEMS) return;
+    let last = listEl.lastElementChild;
+    while (state.items.size > MAX_ITEMS && last) {
+      const id = Number(last.dataset.id);
+      const previous = last.previousElementSibling;
+      if (id !== state.selectedId) {
+        state.items.delete(id);
+        last.remove();
+        state.nextBefore = id;
+      }
+      last = previous;
+    }
+  }
+
+  /** Drop what a fresh first page no longer has, except what arrived after seq. */
+  function dropMissing(pageIds, seq) {
+    for (const [id, item] of state.items) {
+      if (!pageIds.has(id) && item.seq <= seq) {
+        state.items.delete(id);
+        item.li.remove();
+      }
+    }
+  }
+
+  function removeRequest(id) {
+    const item = state.items.get(id);
+    if (!item) return false;
+    const neighbour = item.li.nextElementSibling || item.li.previousElementSibling;
+    state.items.delete(id);
+    item.li.remove();
+    if (state.selectedId === id) {
+      state.selectedId = null;
+      if (neighbour) select(Number(neighbour.dataset.id), { focus: listEl.contains(document.activeElement) });
+      else showPlaceholder();
+    }
+    refreshCounts();
+    return true;
+  }
+
+  function clearAll() {
+    state.items.clear();
+    listEl.replaceChildren();
+    state.nextBefore = null;
+    state.selectedId = null;
+    showPlaceholder();
+    refreshCounts();
+  }
+
+  function refreshCounts() {
+    countEl.textContent = state.received.toLocaleString();
+    countLabelEl.textContent = state.received === 1 ? "request received" : "requests received";
+    const shown = state.items.size;
+    listCountEl.textContent = shown ? plural(shown, "request") + (state.nextBefore ? "+" : "") : "";
+    olderButton.hidden = !state.nextBefore;
+    // Until the first page is in, the server-rendered choice between the two stands.
+    if (state.loaded && !state.gone) {
+      const empty = shown === 0 && !state.nextBefore;
+      emptyEl.hidden = !empty;
+      workspaceEl.hidden = empty;
+    }
+    document.title = (bin.name || "Bin " + bin.id) + (shown ? ` (${state.received})` : "") + " · Inspector";
+  }
+
+  listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));
+
+  return { addRequests, clearAll, dropMissing, markSelected, newestId, refreshCounts, removeRequest };
+}
