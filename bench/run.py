@@ -546,13 +546,47 @@ def write(results):
     print(markdown)
 
 
+async def soak(seconds, rate=200):
+    """Embedded, `rate` requests a second with 1 viewer for `seconds`: server memory
+    sampled every 10 s, to see that it stays flat."""
+    data_dir = tempfile.mkdtemp(prefix="inspector-soak-")
+    env = {"DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/soak.sqlite3"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=BASE_DIR,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = ServerProcess(env, name="soak").start()
+    pid, samples, lost = server.process.pid, [], 0
+    bin_id = new_bin(server.base_url)
+    async with Viewers(server.base_url, bin_id, 1) as watching:
+        for step in range(0, seconds, 10):
+            sent = await paced(server.port, bin_id, rate, 10)
+            await watching.settle(set(sent), timeout=5)
+            lost += watching.missing(set(sent), set())
+            samples.append(round(memory_kib(pid, "VmRSS") / 1024, 1))
+            progress(f"  soak {step + 10} s: {samples[-1]} MiB resident")
+    server.close()
+    result = {"seconds": seconds, "rate": rate, "rss_mib": samples, "lost_unpushed": lost}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each saturation run")
+    parser.add_argument(
+        "--soak", type=int, metavar="SECONDS", help="instead: a memory soak of that length"
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
-    write(asyncio.run(bench(args.seconds)))
+    if args.soak:
+        asyncio.run(soak(args.soak))
+    else:
+        write(asyncio.run(bench(args.seconds)))
 
 
 if __name__ == "__main__":
