@@ -21,6 +21,7 @@ from .serializers import request_json
 from .storage import store_batch
 
 logger = logging.getLogger(__name__)
+BUSY_BATCH = 8  # a batch this big means requests are queueing up
 
 
 def encoded_requests(stored):
@@ -46,9 +47,11 @@ def flush(records):
 class Writer:
     """Group commit for captured requests; one per event loop."""
 
-    def __init__(self, max_batch):
+    def __init__(self, max_batch, wait=0):
         self.loop = asyncio.get_running_loop()
         self.max_batch = max_batch
+        self.wait = wait
+        self.last_size = 0
         self.queue = asyncio.Queue()
         self.publisher = live.Publisher()
         self.idle = asyncio.Event()
@@ -69,8 +72,12 @@ class Writer:
     async def write(self):
         while True:
             batch = [await self.queue.get()]
+            if self.wait and self.last_size >= BUSY_BATCH:
+                # Busy: let more requests join this commit, whose cost is mostly fixed.
+                await asyncio.sleep(self.wait)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+            self.last_size = len(batch)
             try:
                 stored, encoded = await self.loop.run_in_executor(
                     self.executor, flush, [record for record, _ in batch]
@@ -116,7 +123,7 @@ _writer = None
 def get_writer():
     global _writer
     if _writer is None or _writer.loop is not asyncio.get_running_loop():
-        _writer = Writer(settings.INSPECTOR_WRITER_BATCH)
+        _writer = Writer(settings.INSPECTOR_WRITER_BATCH, settings.INSPECTOR_WRITER_WAIT_MS / 1000)
     return _writer
 
 
