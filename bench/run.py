@@ -355,6 +355,18 @@ async def measure(name, servers, seconds, full):
 # --- configurations ----------------------------------------------------------
 
 
+def embedded(data_dir):
+    """The environment of an embedded server on a fresh, migrated SQLite database."""
+    env = {"DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/inspector.sqlite3"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=BASE_DIR,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return env
+
+
 def start(count, env):
     """`count` processes, each on its own SO_REUSEPORT socket of one port."""
     first = ServerProcess(env, name="bench").start()
@@ -391,13 +403,7 @@ async def bench(seconds):
     progress(f"  ceiling: {round(ceiling)} requests/s")
 
     progress("embedded: SQLite + in-memory layer, 1 process")
-    embedded_env = {"DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite3"}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=BASE_DIR,
-        env={**os.environ, **embedded_env},
-        check=True,
-    )
+    embedded_env = embedded(data_dir)
     servers = [ServerProcess(embedded_env, name="embedded").start()]
     configs.append(await measure("embedded, 1 process", servers, seconds, full=True))
     stop(servers)
@@ -549,14 +555,7 @@ def write(results):
 async def soak(seconds, rate=200):
     """Embedded, `rate` requests a second with 1 viewer for `seconds`: server memory
     sampled every 10 s, to see that it stays flat."""
-    data_dir = tempfile.mkdtemp(prefix="inspector-soak-")
-    env = {"DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/soak.sqlite3"}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=BASE_DIR,
-        env={**os.environ, **env},
-        check=True,
-    )
+    env = embedded(tempfile.mkdtemp(prefix="inspector-soak-"))
     server = ServerProcess(env, name="soak").start()
     pid, samples, lost = server.process.pid, [], 0
     bin_id = new_bin(server.base_url)
