@@ -69,6 +69,15 @@ def memory_kib(pid, field):
     return None
 
 
+def with_writers(pids):
+    """The server processes and their children, the writer processes."""
+    children = []
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return [*pids, *children]
+
+
 def epoch(iso_text):
     return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
 
@@ -348,7 +357,8 @@ async def measure(name, servers, seconds, full):
         result["page"] = await page(base_url, port)
     else:
         result["steady_200"] = await steady(base_url, port, 1, 200, 5)
-    result["peak_memory_mib"] = round(sum(memory_kib(pid, "VmHWM") for pid in pids) / 1024, 1)
+    peak = sum(memory_kib(pid, "VmHWM") for pid in with_writers(pids))
+    result["peak_memory_mib"] = round(peak / 1024, 1)
     return result
 
 
@@ -564,7 +574,8 @@ async def soak(seconds, rate=200):
             sent = await paced(server.port, bin_id, rate, 10)
             await watching.settle(set(sent), timeout=5)
             lost += watching.missing(set(sent), set())
-            samples.append(round(memory_kib(pid, "VmRSS") / 1024, 1))
+            resident = sum(memory_kib(p, "VmRSS") for p in with_writers([pid]))
+            samples.append(round(resident / 1024, 1))
             progress(f"  soak {step + 10} s: {samples[-1]} MiB resident")
     server.close()
     result = {"seconds": seconds, "rate": rate, "rss_mib": samples, "lost_unpushed": lost}

@@ -2,61 +2,40 @@
 
 A captured request is built from the raw scope, queued for the writer and
 answered only once the writer's transaction holding it has committed. The writer
-stores whatever arrived while its last flush ran in one transaction on one
-long-lived database thread, then hands one event per bin to the publisher.
+stores whatever arrived while its last flush ran in one transaction, in the
+writer process (bins.writer), then hands one event per bin to the publisher.
 """
 
 import asyncio
 import logging
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError
 
 from . import live
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
-from .serializers import request_json
-from .storage import store_batch
+from .writer import WriterProcess
 
 logger = logging.getLogger(__name__)
-BUSY_BATCH = 8  # a batch this big means requests are queueing up
-
-
-def encoded_requests(stored):
-    """Per bin, its stored requests as JSON text, ids ascending. Encoded on the
-    writer thread, so the event loop only joins texts into frames."""
-    per_bin = defaultdict(list)
-    for record in sorted(stored, key=lambda r: r.pk):
-        per_bin[record.bin_id].append(live.encode(request_json(record)))
-    return per_bin
-
-
-def flush(records):
-    """Runs on the writer thread: store, then build the events to publish."""
-    try:
-        stored = store_batch(records)
-    except (OperationalError, InterfaceError):
-        # A dropped or stale connection (database restarted): reconnect once.
-        connection.close()
-        stored = store_batch(records)
-    return stored, encoded_requests(stored)
+IN_FLIGHT = 2  # batches handed to the writer process and not answered yet
 
 
 class Writer:
-    """Group commit for captured requests; one per event loop."""
+    """Group commit for captured requests; one per event loop, with its own
+    writer process."""
 
-    def __init__(self, max_batch, wait=0):
+    def __init__(self, max_batch):
         self.loop = asyncio.get_running_loop()
         self.max_batch = max_batch
-        self.wait = wait
-        self.last_size = 0
         self.queue = asyncio.Queue()
+        self.slots = asyncio.Semaphore(IN_FLIGHT)
+        self.in_flight = 0
+        self.process = WriterProcess()
         self.publisher = live.Publisher()
         self.idle = asyncio.Event()
         self.idle.set()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspector-writer")
         self.tasks = [
             self.loop.create_task(self.write()),
             self.loop.create_task(self.publisher.run()),
@@ -70,36 +49,40 @@ class Writer:
         return await done
 
     async def write(self):
+        await self.process.start()
         while True:
+            # With a slot first, so that the batch takes all that arrived meanwhile.
+            await self.slots.acquire()
             batch = [await self.queue.get()]
-            if self.wait and self.last_size >= BUSY_BATCH:
-                # Busy: let more requests join this commit, whose cost is mostly fixed.
-                await asyncio.sleep(self.wait)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            self.last_size = len(batch)
-            try:
-                stored, encoded = await self.loop.run_in_executor(
-                    self.executor, flush, [record for record, _ in batch]
-                )
-            except DatabaseError as error:
-                logger.error("could not store %d captured requests: %s", len(batch), error)
-                # Looked up on the writer thread: connections belong to their thread.
-                self.executor.submit(lambda: connection.close())
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-            else:
-                for record, done in batch:
-                    if not done.done():
-                        done.set_result(record if record.pk else None)
-                for bin_id, texts in encoded.items():
-                    self.publisher.add(bin_id, texts)
-            if self.queue.empty():
-                self.idle.set()
+            self.in_flight += 1
+            reply = await self.process.send([record for record, _ in batch])
+            reply.add_done_callback(partial(self.stored, batch))
+
+    def stored(self, batch, reply):
+        """Answer a batch's senders, and publish it; replies come in commit order."""
+        self.slots.release()
+        self.in_flight -= 1
+        error = reply.exception()
+        if error is not None:
+            logger.error("could not store %d captured requests: %s", len(batch), error)
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+        else:
+            ids, encoded = reply.result()
+            for (record, done), pk in zip(batch, ids, strict=True):
+                record.id = pk
+                if not done.done():
+                    done.set_result(record if pk else None)
+            for bin_id, texts in encoded.items():
+                self.publisher.add(bin_id, texts)
+        if self.queue.empty() and not self.in_flight:
+            self.idle.set()
 
     async def close(self):
-        """Commit what is queued, then stop the tasks and the database thread."""
+        """Commit what is queued, then stop the tasks and the writer process."""
         await self.drain()
         # Cancel until they end: with channels-redis and redis-py 8 a cancel that
         # lands inside group_send is swallowed and the publisher waits again.
@@ -107,8 +90,7 @@ class Writer:
             for task in pending:
                 task.cancel()
             await asyncio.wait(pending, timeout=0.5)
-        await self.loop.run_in_executor(self.executor, lambda: connection.close())
-        self.executor.shutdown()
+        await self.process.close()
 
     async def drain(self):
         """Wait until everything queued so far is committed (used at shutdown)."""
@@ -123,7 +105,7 @@ _writer = None
 def get_writer():
     global _writer
     if _writer is None or _writer.loop is not asyncio.get_running_loop():
-        _writer = Writer(settings.INSPECTOR_WRITER_BATCH, settings.INSPECTOR_WRITER_WAIT_MS / 1000)
+        _writer = Writer(settings.INSPECTOR_WRITER_BATCH)
     return _writer
 
 

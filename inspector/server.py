@@ -37,7 +37,7 @@ import sys
 from daphne.server import Server  # isort: skip  (installs the asyncio reactor first)
 from daphne import http_protocol, ws_protocol
 from daphne.cli import CommandLineInterface
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 from twisted.web import http
 
 logger = logging.getLogger("inspector.server")
@@ -160,6 +160,13 @@ class InspectorServer(Server):
                 },
             }
         return super().create_application(protocol, scope)
+
+    def run(self):
+        from bins.ingest import get_writer
+
+        # Start the writer process now, so that the first capture does not wait for it.
+        reactor.callWhenRunning(get_writer)
+        super().run()
 
     def kill_all_applications(self):
         from bins.ingest import drain_writer

@@ -181,11 +181,6 @@ LOGGING = {
 INSPECTOR_MAX_BODY_BYTES = envint("INSPECTOR_MAX_BODY_BYTES", str(10 * 1024 * 1024), minimum=1)
 INSPECTOR_BIN_TTL = envint("INSPECTOR_BIN_TTL", str(7 * 24 * 3600), minimum=60)
 INSPECTOR_WRITER_BATCH = envint("INSPECTOR_WRITER_BATCH", "500", minimum=1)
-# Under load, how long the writer lets a batch grow before it commits. A PostgreSQL
-# commit costs more round trips and driver work than SQLite's: waiting 2 ms gave
-# +22% captures/s there and nothing on SQLite (docs/performance.md).
-_POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
-INSPECTOR_WRITER_WAIT_MS = envint("INSPECTOR_WRITER_WAIT_MS", "2" if _POSTGRESQL else "0")
 INSPECTOR_BACKLOG_LIMIT = envint("INSPECTOR_BACKLOG_LIMIT", "500", minimum=1)
 INSPECTOR_WEBSOCKET_BUFFER_BYTES = envint(
     "INSPECTOR_WEBSOCKET_BUFFER_BYTES", str(4 * 1024 * 1024), minimum=1024

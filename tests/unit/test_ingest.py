@@ -1,7 +1,11 @@
 """bins.ingest: reading bodies, storing batches, building the live events."""
 
+import asyncio
 import json
 import random
+import signal
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -10,10 +14,11 @@ from django.utils import timezone
 
 from bins import live
 from bins.capture import build_request
-from bins.ingest import encoded_requests, read_body
+from bins.ingest import read_body
 from bins.models import Bin, CapturedRequest, new_bin_id
 from bins.serializers import request_json
 from bins.storage import store_batch
+from bins.writer import encoded_requests, frame, receive_message, serve
 
 
 def receiver(*messages):
@@ -207,14 +212,104 @@ async def test_the_writer_keeps_going_after_a_database_error(writer):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_writer_drops_its_connection_after_a_database_error(writer):
+async def test_the_writer_answers_a_burst_in_order_with_every_record_stored(writer):
     bin = await Bin.objects.acreate()
-    broken = record_for(bin.id)
-    broken.headers = None
-    with pytest.raises(DatabaseError):
-        await writer.store(broken)
-    # The writer thread runs one job at a time: the close it queued has run by now.
-    still_open = await writer.loop.run_in_executor(
-        writer.executor, lambda: connection.connection is not None
+    records = await asyncio.gather(
+        *(writer.store(record_for(bin.id, path=f"/{n}")) for n in range(300))
     )
-    assert not still_open
+    assert [record.path for record in records] == [f"/{n}" for n in range(300)]
+    ids = [record.pk for record in records]
+    assert len(set(ids)) == 300
+    assert await CapturedRequest.objects.filter(pk__in=ids).acount() == 300
+    assert (await Bin.objects.aget(pk=bin.id)).request_count == 300
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_capture_in_flight_when_the_writer_process_dies_gets_an_error(writer):
+    bin = await Bin.objects.acreate()
+    await writer.store(record_for(bin.id))
+    child = writer.process.process
+    child.send_signal(signal.SIGSTOP)  # holds the batch, unanswered
+    in_flight = asyncio.ensure_future(writer.store(record_for(bin.id)))
+    await asyncio.sleep(0.2)
+    child.kill()
+    with pytest.raises(DatabaseError):
+        await asyncio.wait_for(in_flight, 10)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_starts_a_new_writer_process_when_its_own_died(writer):
+    bin = await Bin.objects.acreate()
+    await writer.store(record_for(bin.id))
+    child = writer.process.process
+    child.kill()
+    await asyncio.to_thread(child.wait)
+    for _ in range(100):  # until the end of file is read
+        if writer.process.stream is None:
+            break
+        await asyncio.sleep(0.05)
+    record = await writer.store(record_for(bin.id))
+    assert await CapturedRequest.objects.filter(pk=record.pk).aexists()
+    assert writer.process.process is not child
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_writer_process_stores_what_was_sent_before_its_server_went_away(writer):
+    bin = await Bin.objects.acreate()
+    await writer.store(record_for(bin.id))
+    process = writer.process.process
+    await writer.process.close()  # end of file: the writer process exits
+    assert process.returncode == 0
+
+
+# The writer process's loop
+
+
+@pytest.fixture
+def served(transactional_db):
+    """Our end of a socket whose other end serve() reads on a thread, as the writer
+    process does; the test closes it (the server goes away) or it is closed after."""
+    theirs, ours = socket.socketpair()
+    thread = threading.Thread(target=serve_and_close, args=(theirs,))
+    thread.start()
+    yield ours
+    ours.close()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def serve_and_close(sock):
+    try:
+        serve(sock)
+    finally:
+        sock.close()
+        connection.close()
+
+
+def test_serve_stores_each_batch_and_replies_in_order(served):
+    bin = Bin.objects.create()
+    served.sendall(frame([record_for(bin.id, "/a"), record_for(new_bin_id(), "/lost")]))
+    served.sendall(frame([record_for(bin.id, "/b")]))
+    status, ids, events = receive_message(served)
+    assert status == "ok"
+    assert ids[0] is not None and ids[1] is None
+    event = json.loads(live.requests_created_frame(events[bin.id]))
+    assert [item["path"] for item in event["requests"]] == ["/a"]
+    status, (later,), _ = receive_message(served)
+    assert later > ids[0]
+    assert sorted(CapturedRequest.objects.values_list("path", flat=True)) == ["/a", "/b"]
+
+
+def test_serve_returns_when_the_server_goes_away(served):
+    served.close()  # the fixture then checks that serve() returned
+
+
+def test_serve_replies_with_the_error_and_keeps_serving(served):
+    bin = Bin.objects.create()
+    broken = record_for(bin.id)
+    broken.headers = None  # NOT NULL: the insert fails
+    served.sendall(frame([broken]))
+    status, message = receive_message(served)
+    assert status == "error" and message
+    served.sendall(frame([record_for(bin.id)]))
+    assert receive_message(served)[0] == "ok"
