@@ -6,12 +6,12 @@ import functools
 import json
 import time
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import live
+from .hub import get_hub
 from .models import Bin, CapturedRequest
 from .queries import MAX_PAGE, get_bin_async, off_loop, requests_after, requests_before
 from .serializers import bin_json, parse_whole_number, request_detail_json, request_json
@@ -146,22 +146,25 @@ async def requests_wait(request, bin):
     after = int_param(request, "after", 0)
     timeout = int_param(request, "timeout", 30, MAX_WAIT)
     limit = int_param(request, "limit", MAX_PAGE, MAX_PAGE) or MAX_PAGE
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    group = live.group_name(bin.id)
+    news = asyncio.Event()
+
+    async def heard(message):
+        news.set()
+
     # Listen first, then look: a request stored in between is not missed.
-    await layer.group_add(group, channel)
+    await get_hub().listen(bin.id, heard)
     deadline = time.monotonic() + timeout
     try:
         while True:
+            news.clear()
             page = await off_loop(requests_page)(bin.id, after, None, limit)
             remaining = deadline - time.monotonic()
             if page["requests"] or remaining <= 0:
                 return JsonResponse(page)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(layer.receive(channel), remaining)
+                await asyncio.wait_for(news.wait(), remaining)
     finally:
-        await layer.group_discard(group, channel)
+        await get_hub().unlisten(bin.id, heard)
 
 
 async def get_request(bin, request_id):

@@ -1,15 +1,16 @@
 import time
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import live
+from .hub import get_hub
 from .queries import get_bin_async, requests_after_async
 from .serializers import parse_whole_number, request_json
 
 BIN_NOT_FOUND = 4404
+EVENTS_LOST = 1011  # the page reconnects and catches up with ?after=
 FRAME_SIZE = 100  # requests per backlog frame
 
 
@@ -20,20 +21,11 @@ def parse_after(query_string):
 
 
 class BinConsumer(AsyncWebsocketConsumer):
-    """Relays a bin's events to one viewer, after the backlog it asked for."""
-
-    async def dispatch(self, message):
-        # Channels' own dispatch closes stale database connections before every
-        # message: a hop through the one thread for sync code, per message and per
-        # viewer, which made fan-out to 100 viewers saturate a core. This consumer
-        # reads the database only through off_loop(), which releases its connection.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+    """Relays a bin's events, which the process's hub hands it, to one viewer,
+    after the backlog it asked for."""
 
     async def connect(self):
-        self.group = None
+        self.bin_id = None
         self.behind = False
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
         if await get_bin_async(bin_id) is None:
@@ -41,10 +33,10 @@ class BinConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=BIN_NOT_FOUND)
             return
-        self.group = live.group_name(bin_id)
-        # Join before reading the backlog: a request committed in between then
+        # Listen before reading the backlog: a request committed in between then
         # arrives twice rather than never, and clients de-duplicate by id.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await get_hub().listen(bin_id, self.relay)
+        self.bin_id = bin_id
         await self.accept()
         after = parse_after(self.scope["query_string"])
         if after is not None:
@@ -61,10 +53,14 @@ class BinConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=live.encode(live.requests_created(frame)))
 
     async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.bin_id:
+            await get_hub().unlisten(self.bin_id, self.relay)
 
     async def relay(self, event):
+        if event is None:  # events may have been lost
+            self.bin_id = None
+            await self.close(code=EVENTS_LOST)
+            return
         if time.time() - event["at"] > live.MAX_LAG:
             if not self.behind:
                 self.behind = True

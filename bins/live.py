@@ -69,7 +69,7 @@ async def publish(bin_id, event):
 async def publish_encoded(bin_id, text):
     """publish() for an event encoded already."""
     try:
-        message = {"type": RELAY, "text": text, "at": time.time()}
+        message = {"type": RELAY, "bin": bin_id, "text": text, "at": time.time()}
         await get_channel_layer().group_send(group_name(bin_id), message)
     except Exception:
         stats["failed"] += 1

@@ -18,6 +18,7 @@ def main(fd):
 
     if os.environ.get(DATABASE_NAME):  # the server's, which tests point elsewhere
         settings.DATABASES["default"]["NAME"] = os.environ[DATABASE_NAME]
+    connection.ensure_connection()  # now, not on the first capture
     with socket.socket(fileno=fd) as sock:
         serve(sock)
     connection.close()

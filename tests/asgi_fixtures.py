@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import ApplicationCommunicator, WebsocketCommunicator
 from django.db import connection
 
-from bins import ingest
+from bins import hub, ingest
 from bins.capture import build_request
 from bins.models import Bin
 from bins.storage import store_batch
@@ -27,12 +27,14 @@ def fresh_channel_layer(settings):
 
 @pytest.fixture(autouse=True)
 async def stop_writer():
-    """Stop the capture writer of this test's event loop, and its thread, after the test."""
+    """Stop the capture writer of this test's event loop, and its process, and the
+    live events hub, after the test."""
     yield
     writer = ingest._writer
     if writer is not None and writer.loop is asyncio.get_running_loop():
         await writer.close()
         ingest._writer = None
+    await hub.close_hub()
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@
 const BACKOFF_START = 500;
 const BACKOFF_MAX = 10000;
 const STALE_AFTER_HIDDEN = 60000;
-// Group memberships expire on the server after a day (channels' group_expiry),
-// after which a socket silently stops receiving: start afresh well before that.
+// Daphne closes websockets after a day, and a server that does not renew group
+// memberships (channels' group_expiry, a day) stops relaying: start afresh well before.
 const REFRESH_EVERY = 6 * 3600 * 1000;
 export const BIN_NOT_FOUND = 4404;
 

@@ -229,7 +229,12 @@ async def test_it_tells_a_viewer_that_fell_behind_to_refill_instead_of_relaying(
     socket, connected, _ = await open_socket(f"/ws/bins/{bin.id}/")
     assert connected
     layer = get_channel_layer()
-    stale = {"type": live.RELAY, "text": '{"type":"bin.cleared"}', "at": time.time() - 60}
+    stale = {
+        "type": live.RELAY,
+        "bin": bin.id,
+        "text": '{"type":"bin.cleared"}',
+        "at": time.time() - 60,
+    }
     await layer.group_send(live.group_name(bin.id), stale)
     await layer.group_send(live.group_name(bin.id), stale)
     assert await socket.receive_json_from() == {"type": "gap"}

@@ -1,0 +1,117 @@
+"""Live events fanned out in memory: one group membership per bin and process.
+
+Channels' Redis layer delivers a group message to every member channel one by
+one: a frame for 100 viewers of a bin was 100 messages popped from Redis and
+decoded one at a time, most of a core at 200 requests a second
+(docs/performance.md). Here each process joins a bin's group once, with one
+channel of its own, while anything in it listens to that bin (websocket viewers,
+long polls), and hands each event to those listeners in memory.
+
+The channel layer is still the only way between processes. If receiving fails
+(Redis went away), listeners may have missed events: each one is told, with
+None instead of a message, and forgotten; they refill from the database.
+"""
+
+import asyncio
+import logging
+
+from channels.layers import get_channel_layer
+
+from .live import group_name
+
+logger = logging.getLogger(__name__)
+# Channels drops group memberships after a day (group_expiry); renewed well before.
+RENEW_EVERY = 3600
+
+
+class Hub:
+    def __init__(self, layer):
+        self.layer = layer
+        self.loop = asyncio.get_running_loop()
+        self.listeners = {}  # bin id -> set of async callbacks
+        self.lock = asyncio.Lock()  # group_add and group_discard in the order they were asked
+        self.channel = None
+        self.tasks = []
+
+    async def listen(self, bin_id, callback):
+        """From now on, `await callback(message)` for each event of the bin, and
+        `await callback(None)` if events may have been lost. Returns once the
+        process is in the bin's group, so nothing published later is missed."""
+        async with self.lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.tasks = [
+                    asyncio.create_task(self.receive(self.channel)),
+                    asyncio.create_task(self.renew()),
+                ]
+            if bin_id not in self.listeners:
+                await self.layer.group_add(group_name(bin_id), self.channel)
+                self.listeners[bin_id] = set()
+            self.listeners[bin_id].add(callback)
+
+    async def unlisten(self, bin_id, callback):
+        async with self.lock:
+            listeners = self.listeners.get(bin_id)
+            if listeners is None or callback not in listeners:
+                return
+            listeners.discard(callback)
+            if not listeners:
+                del self.listeners[bin_id]
+                await self.layer.group_discard(group_name(bin_id), self.channel)
+
+    async def receive(self, channel):
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except Exception:
+                logger.exception("live events stopped; every viewer will refill")
+                await self.lose_everything()
+                return
+            for callback in list(self.listeners.get(message.get("bin"), ())):
+                await tell(callback, message)
+
+    async def renew(self):
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            async with self.lock:
+                for bin_id in self.listeners:
+                    await self.layer.group_add(group_name(bin_id), self.channel)
+
+    async def lose_everything(self):
+        listeners, self.listeners, self.channel = self.listeners, {}, None
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        for callbacks in listeners.values():
+            for callback in callbacks:
+                await tell(callback, None)
+
+    async def close(self):
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def tell(callback, message):
+    try:
+        await callback(message)
+    except Exception:  # one listener's failure is not the others'
+        logger.exception("a live event listener failed")
+
+
+_hub = None
+
+
+def get_hub():
+    """The hub of the running event loop."""
+    global _hub
+    if _hub is None or _hub.loop is not asyncio.get_running_loop():
+        _hub = Hub(get_channel_layer())
+    return _hub
+
+
+async def close_hub():
+    global _hub
+    if _hub is not None and _hub.loop is asyncio.get_running_loop():
+        await _hub.close()
+        _hub = None
