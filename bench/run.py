@@ -10,6 +10,7 @@ puts the table into docs/performance.md.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 import httpx  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from tests.servers import (  # noqa: E402
     REDIS_URL,
@@ -76,6 +78,21 @@ def with_writers(pids):
         for task in Path(f"/proc/{pid}/task").iterdir():
             children += [int(c) for c in (task / "children").read_text().split()]
     return [*pids, *children]
+
+
+def cpu_seconds(pids):
+    """CPU time (user and system) the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_jiffies():
+    """(busy, all) CPU time of the whole machine so far, in jiffies."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
 
 
 def epoch(iso_text):
@@ -160,7 +177,9 @@ async def paced(port, bin_id, rate, seconds):
 
 
 class Viewers:
-    """`count` websocket viewers of one bin, each noting when every id reached it."""
+    """`count` websocket viewers of one bin, each noting when every id reached it.
+    A viewer the server disconnects for falling behind reconnects at once with
+    `?after=` the newest id it has, as the page does, and counts the reconnect."""
 
     def __init__(self, base_url, bin_id, count):
         self.url = base_url.replace("http://", "ws://") + f"/ws/bins/{bin_id}/"
@@ -169,33 +188,44 @@ class Viewers:
         self.seen = [{} for _ in range(count)]  # request id -> arrival time
         self.received_at = {}  # request id -> server capture time
         self.gaps = [0] * count
+        self.reconnects = [0] * count
+        self.closing = False
+
+    def connect(self, after=None):
+        url = self.url if after is None else f"{self.url}?after={after}"
+        return connect(url, origin=self.origin, max_size=None)
 
     async def __aenter__(self):
         self.sockets = []
         for start in range(0, self.count, 50):
             batch = range(start, min(self.count, start + 50))
-            self.sockets += await asyncio.gather(
-                *(connect(self.url, origin=self.origin, max_size=None) for _ in batch)
-            )
+            self.sockets += await asyncio.gather(*(self.connect() for _ in batch))
         self.tasks = [asyncio.create_task(self.read(i, ws)) for i, ws in enumerate(self.sockets)]
         return self
 
     async def __aexit__(self, *exc):
+        self.closing = True
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
 
     async def read(self, index, ws):
         seen = self.seen[index]
-        async for message in ws:
-            now = time.time()
-            event = json.loads(message)
-            if event["type"] == "requests.created":
-                for item in event["requests"]:
-                    seen[item["id"]] = now
-                    self.received_at.setdefault(item["id"], item["received_at"])
-            elif event["type"] == "gap":
-                self.gaps[index] += 1
+        while True:
+            with contextlib.suppress(ConnectionClosed):
+                async for message in ws:
+                    now = time.time()
+                    event = json.loads(message)
+                    if event["type"] == "requests.created":
+                        for item in event["requests"]:
+                            seen.setdefault(item["id"], now)
+                            self.received_at.setdefault(item["id"], item["received_at"])
+                    elif event["type"] == "gap":
+                        self.gaps[index] += 1
+            if self.closing:
+                return
+            self.reconnects[index] += 1
+            ws = self.sockets[index] = await self.connect(after=max(seen, default=0))
 
     async def settle(self, ids, timeout=15):
         """Wait until every viewer has every id in `ids`, or the timeout."""
@@ -237,10 +267,22 @@ def new_bin(base_url):
 # --- phases ------------------------------------------------------------------
 
 
-async def saturation(base_url, port, viewers, seconds):
+async def loaded(url, seconds, pids):
+    """run_wrk, with the CPU time the servers (and their writer processes) took per
+    request, and how busy the whole machine was meanwhile."""
+    processes = with_writers(pids)
+    cpu, (busy, total) = cpu_seconds(processes), machine_jiffies()
+    load = await asyncio.to_thread(run_wrk, url, seconds)
+    (busy_after, total_after) = machine_jiffies()
+    load["cpu_us_per_request"] = round((cpu_seconds(processes) - cpu) / load["requests"] * 1e6)
+    load["machine_busy"] = round((busy_after - busy) / (total_after - total), 2)
+    return load
+
+
+async def saturation(base_url, port, viewers, seconds, pids):
     bin_id = new_bin(base_url)
     async with Viewers(base_url, bin_id, viewers) as watching:
-        load = await asyncio.to_thread(run_wrk, f"http://127.0.0.1:{port}/b/{bin_id}/load", seconds)
+        load = await loaded(f"http://127.0.0.1:{port}/b/{bin_id}/load", seconds, pids)
         ids = await stored_ids(base_url, bin_id)
         await watching.settle(ids)
     delays = [
@@ -253,12 +295,15 @@ async def saturation(base_url, port, viewers, seconds):
         "rps": round(load["rps"]),
         "latency_p50_ms": round(load["p50_us"] / 1000, 1),
         "latency_p99_ms": round(load["p99_us"] / 1000, 1),
+        "cpu_us_per_request": load["cpu_us_per_request"],
+        "machine_busy": load["machine_busy"],
         "answered_ok": load["answered_ok"],
         "errors": load["requests"] - load["answered_ok"] + load["connect_errors"],
         "stored": len(ids),
         "lost_unstored": max(0, load["answered_ok"] - len(ids)),
         "lost_unpushed": watching.missing(ids, ids),
         "gaps": sum(watching.gaps),
+        "reconnects": sum(watching.reconnects),
         "push_p50_ms": ms(percentile(delays, 50)),
         "push_p99_ms": ms(percentile(delays, 99)),
     }
@@ -348,10 +393,10 @@ async def measure(name, servers, seconds, full):
     result = {"name": name, "processes": len(servers)}
     if full:  # first: a server whose heap was grown by big bodies hides the cost
         result["idle"] = await idle_viewers(base_url, pids, 1000)
-    result["saturation_1"] = await saturation(base_url, port, 1, seconds)
+    result["saturation_1"] = await saturation(base_url, port, 1, seconds, pids)
     progress(f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer")
     if full:
-        result["saturation_100"] = await saturation(base_url, port, 100, seconds)
+        result["saturation_100"] = await saturation(base_url, port, 100, seconds, pids)
         result["steady_50"] = await steady(base_url, port, 1, 50, 5)
         result["steady_200"] = await steady(base_url, port, 1, 200, 5)
         result["steady_200_100"] = await steady(base_url, port, 100, 200, 5)
@@ -397,7 +442,7 @@ async def bench(seconds):
 
     progress("ceiling: bare ASGI app under Daphne")
     bare = [ServerProcess({}, name="bare", app="bench.bare:app").start()]
-    load = await asyncio.to_thread(run_wrk, f"{bare[0].base_url}/b/x", seconds)
+    load = await loaded(f"{bare[0].base_url}/b/x", seconds, [bare[0].process.pid])
     stop(bare)
     ceiling = load["rps"]
     configs.append(
@@ -408,6 +453,8 @@ async def bench(seconds):
                 "rps": round(ceiling),
                 "latency_p50_ms": round(load["p50_us"] / 1000, 1),
                 "latency_p99_ms": round(load["p99_us"] / 1000, 1),
+                "cpu_us_per_request": load["cpu_us_per_request"],
+                "machine_busy": load["machine_busy"],
             },
         }
     )
@@ -474,9 +521,9 @@ def push(config, key):
 
 def table(results):
     head = (
-        "| configuration | requests/s | × ceiling | answer p50 / p99 | push p99 at 50/s | "
-        "push p99 at 200/s | push p99 at 200/s, 100 viewers | push p50 / p99 at saturation | "
-        "lost | peak memory | idle viewer |\n|" + " --- |" * 11
+        "| configuration | requests/s | × ceiling | answer p50 / p99 | CPU per request "
+        "(machine busy) | push p99 at 50/s | push p99 at 200/s | push p99 at 200/s, 100 viewers "
+        "| push p50 / p99 at saturation | lost | peak memory | idle viewer |\n|" + " --- |" * 12
     )
     rows = [head]
     for c in results["configs"]:
@@ -493,7 +540,9 @@ def table(results):
         )
         rows.append(
             f"| {c['name']} | {sat['rps']} | {c['ratio']} | "
-            f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | {push(c, 'steady_50')} | "
+            f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | "
+            f"{sat['cpu_us_per_request']} µs ({round(sat['machine_busy'] * 100)}%) | "
+            f"{push(c, 'steady_50')} | "
             f"{push(c, 'steady_200')} | {push(c, 'steady_200_100')} | {saturation_push} | "
             f"{cell(lost)} | {cell(c.get('peak_memory_mib'), ' MiB')} | "
             f"{cell(c.get('idle', {}).get('kib_per_viewer'), ' KiB')} |"

@@ -183,7 +183,7 @@ INSPECTOR_BIN_TTL = envint("INSPECTOR_BIN_TTL", str(7 * 24 * 3600), minimum=60)
 INSPECTOR_WRITER_BATCH = envint("INSPECTOR_WRITER_BATCH", "500", minimum=1)
 INSPECTOR_BACKLOG_LIMIT = envint("INSPECTOR_BACKLOG_LIMIT", "500", minimum=1)
 INSPECTOR_WEBSOCKET_BUFFER_BYTES = envint(
-    "INSPECTOR_WEBSOCKET_BUFFER_BYTES", str(4 * 1024 * 1024), minimum=1024
+    "INSPECTOR_WEBSOCKET_BUFFER_BYTES", str(1024 * 1024), minimum=1024
 )
 # Client addresses are read from X-Forwarded-For only when the peer is one of these
 # addresses or networks (CIDR), e.g. "127.0.0.1,10.0.0.0/8" behind a reverse proxy.
