@@ -129,12 +129,16 @@ class WriterProcess:
     async def send(self, records):
         """Hand `records` to the writer process; returns a future of (ids, events
         per bin), with None as the id of a record whose bin does not exist."""
-        if self.stream is None:
-            await self.start()
         reply = asyncio.get_running_loop().create_future()
-        self.waiting.append(reply)
-        self.stream.write(frame(records))
-        await self.stream.drain()
+        try:
+            if self.stream is None:
+                await self.start()
+            self.waiting.append(reply)
+            self.stream.write(frame(records))
+            await self.stream.drain()
+        except OSError as error:  # could not start it, or it went away meanwhile
+            if not reply.done():
+                reply.set_exception(OperationalError(f"the writer process went away: {error!r}"))
         return reply
 
     async def read_replies(self, reader, waiting):
@@ -143,15 +147,19 @@ class WriterProcess:
                 (size,) = LENGTH.unpack(await reader.readexactly(LENGTH.size))
                 reply = pickle.loads(await reader.readexactly(size))
                 future = waiting.popleft()
+                if future.done():  # failed already, when sending it failed
+                    continue
                 if reply[0] == "error":
                     future.set_exception(DatabaseError(reply[1]))
                 else:
                     future.set_result(reply[1:])
         except (asyncio.IncompleteReadError, ConnectionError) as error:
-            logger.error("the writer process went away: %r", error)
-            self.forget()
-            while waiting:
-                waiting.popleft().set_exception(OperationalError("the writer process went away"))
+            if self.stream is not None:  # not closed by us
+                logger.error("the writer process went away: %r", error)
+                self.forget()
+            for future in waiting:
+                if not future.done():
+                    future.set_exception(OperationalError("the writer process went away"))
 
     def forget(self):
         """Close our end: the writer process stores the batches it has, and exits."""

@@ -1,8 +1,12 @@
 """inspector.server: what it mends in Daphne for a request bin (PITFALLS.md)."""
 
 import asyncio
+import os
+import signal
 import socket
 import tempfile
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -152,3 +156,50 @@ def test_it_disconnects_a_viewer_that_stops_reading(small_server):
         while sock.recv(65536):
             pass
     sock.close()
+
+
+def writer_processes(server):
+    """The pids of the server's writer processes (its children)."""
+    pid = server.process.pid
+    children = (Path(f"/proc/{pid}/task") / str(pid) / "children").read_text().split()
+    return [int(child) for child in children]
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_it_starts_its_writer_process_before_the_first_capture(small_server):
+    wait_for(lambda: writer_processes(small_server))
+    (writer,) = writer_processes(small_server)
+    assert "inspector.writer" in Path(f"/proc/{writer}/cmdline").read_text()
+
+
+def test_its_writer_process_exits_with_it_even_when_it_is_killed(small_server):
+    wait_for(lambda: writer_processes(small_server))
+    (writer,) = writer_processes(small_server)
+    small_server.process.kill()
+    small_server.process.wait(10)
+    wait_for(lambda: not Path(f"/proc/{writer}").exists() or zombie(writer))
+    small_server.start()
+
+
+def test_captures_go_on_when_the_writer_process_dies(small_server):
+    bin = create_bin(small_server.base_url)
+    wait_for(lambda: writer_processes(small_server))
+    (writer,) = writer_processes(small_server)
+    os.kill(writer, signal.SIGKILL)
+    statuses = [httpx.post(bin["url"], content=b"%d" % n).status_code for n in range(5)]
+    # A capture in flight when it died is refused with 503 (the sender retries); the
+    # next one starts a new writer process.
+    assert set(statuses) <= {200, 503} and statuses[-1] == 200
+    assert len(list_requests(small_server.base_url, bin["id"])) == statuses.count(200)
+    assert writer_processes(small_server) != [writer]
+
+
+def zombie(pid):
+    """A process that exited and that nobody reaped yet (its parent was killed)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
