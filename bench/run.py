@@ -264,6 +264,10 @@ def new_bin(base_url):
     return httpx.post(f"{base_url}/api/bins", json={"name": "bench"}).json()["id"]
 
 
+def bin_counts(base_url, bin_id):
+    return httpx.get(f"{base_url}/api/bins/{bin_id}").json()
+
+
 # --- phases ------------------------------------------------------------------
 
 
@@ -285,6 +289,9 @@ async def saturation(base_url, port, viewers, seconds, pids):
         load = await loaded(f"http://127.0.0.1:{port}/b/{bin_id}/load", seconds, pids)
         ids = await stored_ids(base_url, bin_id)
         await watching.settle(ids)
+    # A bin keeps its newest INSPECTOR_MAX_REQUESTS_PER_BIN: the rest was stored and
+    # counted in one transaction, then dropped; viewers are checked on what is kept.
+    counts = bin_counts(base_url, bin_id)
     delays = [
         arrival - epoch(watching.received_at[i])
         for i, arrival in watching.seen[0].items()
@@ -299,8 +306,9 @@ async def saturation(base_url, port, viewers, seconds, pids):
         "machine_busy": load["machine_busy"],
         "answered_ok": load["answered_ok"],
         "errors": load["requests"] - load["answered_ok"] + load["connect_errors"],
-        "stored": len(ids),
-        "lost_unstored": max(0, load["answered_ok"] - len(ids)),
+        "stored": counts["request_count"],
+        "dropped": counts["dropped_count"],
+        "lost_unstored": max(0, load["answered_ok"] - counts["request_count"]),
         "lost_unpushed": watching.missing(ids, ids),
         "gaps": sum(watching.gaps),
         "reconnects": sum(watching.reconnects),

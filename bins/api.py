@@ -13,7 +13,14 @@ from django.views.decorators.csrf import csrf_exempt
 from . import live
 from .hub import get_hub
 from .models import Bin, CapturedRequest
-from .queries import MAX_PAGE, get_bin_async, off_loop, requests_after, requests_before
+from .queries import (
+    MAX_PAGE,
+    delete_requests_async,
+    get_bin_async,
+    off_loop,
+    requests_after,
+    requests_before,
+)
 from .serializers import bin_json, parse_whole_number, request_detail_json, request_json
 
 DEFAULT_PAGE = 50
@@ -57,6 +64,8 @@ def endpoint(*methods):
                 bin = await get_bin_async(bin_id)
                 if bin is None:
                     return error(404, "bin_not_found", "There is no bin with this id.")
+                if bin.has_expired():
+                    return error(410, "bin_expired", "This bin has expired; create a new one.")
                 return await view(request, bin, **kwargs)
             except ApiError as problem:
                 return error(problem.status, problem.code, problem.message)
@@ -131,7 +140,7 @@ def requests_page(bin_id, after, before, limit):
 @endpoint("GET", "DELETE")
 async def requests_collection(request, bin):
     if request.method == "DELETE":
-        await CapturedRequest.objects.filter(bin=bin).adelete()
+        await delete_requests_async(bin.id)
         await live.publish(bin.id, live.bin_cleared())
         return HttpResponse(status=204)
     limit = int_param(request, "limit", DEFAULT_PAGE, MAX_PAGE) or DEFAULT_PAGE
@@ -178,9 +187,8 @@ async def get_request(bin, request_id):
 async def request_resource(request, bin, request_id):
     row = await get_request(bin, request_id)
     if request.method == "DELETE":
-        deleted_id = row.id  # delete() sets it to None
-        await row.adelete()
-        await live.publish(bin.id, live.request_deleted(deleted_id))
+        if await delete_requests_async(bin.id, row.id):
+            await live.publish(bin.id, live.request_deleted(row.id))
         return HttpResponse(status=204)
     return JsonResponse(request_detail_json(row))
 

@@ -28,7 +28,8 @@ class BinConsumer(AsyncWebsocketConsumer):
         self.bin_id = None
         self.behind = False
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
-        if await get_bin_async(bin_id) is None:
+        bin = await get_bin_async(bin_id)
+        if bin is None or bin.has_expired():
             # Accept then close, so the page learns why instead of a bare 403.
             await self.accept()
             await self.close(code=BIN_NOT_FOUND)

@@ -16,6 +16,7 @@ from django.db import DatabaseError
 
 from . import live
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
+from .queries import get_bin_async
 from .writer import WriterProcess
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,10 @@ async def capture_app(scope, receive, send):
             [(b"retry-after", b"5")],
         )
     if stored is None:
+        bin = await get_bin_async(bin_id)
+        if bin is not None and bin.has_expired():
+            expired = error_body("bin_expired", "This bin has expired; create a new one.")
+            return await respond(send, scope, 410, expired)
         return await respond(send, scope, 404, not_found)
     id_header = [(b"x-inspector-request-id", str(stored.pk).encode())]
     if stored.body_truncated:

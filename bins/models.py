@@ -35,9 +35,25 @@ class Bin(models.Model):
     expires_at = models.DateTimeField(default=default_expiry)
     # Every request that reached the bin, including those deleted since.
     request_count = models.PositiveBigIntegerField(default=0)
+    # Requests stored now: the writer adds, retention and the API's deletes take away,
+    # each while holding the bin row, so it is exact (bins.storage, bins.queries).
+    kept_count = models.PositiveBigIntegerField(default=0)
+    # Requests removed by retention (INSPECTOR_MAX_REQUESTS_PER_BIN) to make room.
+    dropped_count = models.PositiveBigIntegerField(default=0)
+    # The newest request id retention dropped: the next drop starts above it.
+    dropped_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The purge finds expired bins by their expiry.
+            models.Index(fields=["expires_at"], name="bin_expires_at_idx"),
+        ]
 
     def __str__(self):
         return self.name or self.id
+
+    def has_expired(self, now=None):
+        return self.expires_at <= (now or timezone.now())
 
 
 class CapturedRequest(models.Model):

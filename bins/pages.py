@@ -1,7 +1,10 @@
 """The HTML pages; the data on them comes from the JSON API and the websocket."""
 
-from django.http import Http404
+from datetime import timedelta
+
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone
 
 from .api import base_url
 from .queries import get_bin_async
@@ -14,8 +17,12 @@ async def home(request):
 
 async def inspect(request, bin_id):
     bin = await get_bin_async(bin_id)
-    if bin is None:
-        raise Http404("There is no bin with this id.")
+    if bin is None or bin.has_expired():
+        expired = bin is not None
+        now = timezone.now()
+        ttl_end = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
+        context = {"expired": expired, "now": now, "ttl_end": ttl_end}
+        return render(request, "bins/gone.html", context, status=410 if expired else 404)
     data = bin_json(bin, base_url(request))
     context = {"bin": bin, "bin_json": data, "capture_url": data["url"]}
     return render(request, "bins/inspect.html", context)

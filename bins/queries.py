@@ -3,7 +3,8 @@
 import functools
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.db.models import F
 
 from .models import Bin, CapturedRequest
 
@@ -45,6 +46,22 @@ def requests_before(bin_id, before, limit):
     return list(rows[:limit])
 
 
+def delete_requests(bin_id, request_id=None):
+    """Delete one request of a bin, or all of them; returns how many went. The bin
+    row is locked first, as the writer locks it, so that its kept_count stays exact
+    and the two cannot deadlock over each other's rows."""
+    with transaction.atomic():
+        list(Bin.objects.select_for_update().filter(pk=bin_id).values_list("pk"))
+        rows = CapturedRequest.objects.filter(bin_id=bin_id)
+        if request_id is not None:
+            rows = rows.filter(pk=request_id)
+        _, per_model = rows.delete()
+        deleted = per_model.get(CapturedRequest._meta.label, 0)
+        if deleted:
+            Bin.objects.filter(pk=bin_id).update(kept_count=F("kept_count") - deleted)
+    return deleted
+
+
 def latest_request_id(bin_id):
     row = CapturedRequest.objects.filter(bin_id=bin_id).order_by("-id").values("id").first()
     return row["id"] if row else 0
@@ -52,3 +69,4 @@ def latest_request_id(bin_id):
 
 get_bin_async = off_loop(get_bin)
 requests_after_async = off_loop(requests_after)
+delete_requests_async = off_loop(delete_requests)

@@ -4,6 +4,8 @@ import base64
 import codecs
 from urllib.parse import parse_qsl
 
+from django.conf import settings
+
 PREVIEW_BYTES = 2048
 
 
@@ -31,6 +33,9 @@ def bin_json(bin, base_url):
         "last_activity_at": iso(bin.last_activity_at),
         "expires_at": iso(bin.expires_at),
         "request_count": bin.request_count,
+        "kept_count": bin.kept_count,
+        "dropped_count": bin.dropped_count,
+        "max_requests": settings.INSPECTOR_MAX_REQUESTS_PER_BIN,
     }
 
 

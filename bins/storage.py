@@ -61,27 +61,64 @@ def row_values(record, fields):
 
 
 def count_on_bins(cursor, per_bin, now):
-    """Add each bin's new requests to its counter; returns the bins that exist.
-    The update locks each bin row (in sorted order, so processes cannot deadlock),
-    which also keeps a concurrent delete from orphaning the batch's rows."""
+    """Add each bin's new requests to its counter; returns the bins that exist and
+    have not expired. The update locks each bin row (in sorted order, so processes
+    cannot deadlock), which also keeps a concurrent delete from orphaning the
+    batch's rows, and makes retention exact under concurrent writers."""
     ops = connection.ops
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
-        "last_activity_at = %s, expires_at = %s WHERE id = %s"
+        "kept_count = kept_count + %s, last_activity_at = %s, expires_at = %s "
+        "WHERE id = %s AND expires_at > %s"
     )
     existing = set()
     for bin_id in sorted(per_bin):
         params = [
             per_bin[bin_id],
+            per_bin[bin_id],
             ops.adapt_datetimefield_value(now),
             ops.adapt_datetimefield_value(expires_at),
             bin_id,
+            ops.adapt_datetimefield_value(now),
         ]
         cursor.execute(sql, params)
         if cursor.rowcount:
             existing.add(bin_id)
     return existing
+
+
+def drop_oldest(cursor, bin_ids, keep):
+    """Retention: delete each bin's requests older than its `keep` newest, and
+    count them as dropped on the bin. The bin's exact `kept_count` says how many
+    go; they are the first ones above `dropped_through`, the last one dropped, so
+    the index is read for those alone (reading down from the newest `keep` took
+    a heap fetch for each of them on PostgreSQL, every batch)."""
+    table, bins_table = CapturedRequest._meta.db_table, Bin._meta.db_table
+    for bin_id in sorted(bin_ids):
+        cursor.execute(
+            f"SELECT kept_count, dropped_through FROM {bins_table} WHERE id = %s", [bin_id]
+        )
+        kept, dropped_through = cursor.fetchone()
+        if kept <= keep:
+            continue
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE bin_id = %s AND id > %s ORDER BY id LIMIT 1 OFFSET %s",
+            [bin_id, dropped_through, kept - keep - 1],
+        )
+        row = cursor.fetchone()
+        if row is None:  # fewer rows than kept_count says: nothing to be sure of
+            continue
+        cutoff = row[0]
+        cursor.execute(
+            f"DELETE FROM {table} WHERE bin_id = %s AND id > %s AND id <= %s",
+            [bin_id, dropped_through, cutoff],
+        )
+        cursor.execute(
+            f"UPDATE {bins_table} SET kept_count = kept_count - %s, "
+            "dropped_count = dropped_count + %s, dropped_through = %s WHERE id = %s",
+            [cursor.rowcount, cursor.rowcount, cutoff, bin_id],
+        )
 
 
 def insert_rows(cursor, rows):
@@ -108,25 +145,48 @@ def store_postgresql(records, per_bin, now):
     bins_table, table = Bin._meta.db_table, CapturedRequest._meta.db_table
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
-        "last_activity_at = %b, expires_at = %b WHERE id = %b RETURNING id"
+        "kept_count = kept_count + %b, last_activity_at = %b, expires_at = %b "
+        "WHERE id = %b AND expires_at > %b RETURNING id"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
     # Rows of a bin the updates did not find are left out, in the same statement.
+    # ORDER BY the input's order: the ids come back in it, one per stored record (a
+    # plain semi-join may reorder the rows, and then ids go to the wrong records).
+    names = ", ".join(COLUMNS)
     insert = (
-        f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
-        f"AS r({', '.join(COLUMNS)}) WHERE r.bin_id IN "
-        f"(SELECT id FROM {bins_table} WHERE id = ANY(%b::text[])) RETURNING id"
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS r({names}, n) WHERE EXISTS (SELECT 1 FROM {bins_table} b "
+        "WHERE b.id = r.bin_id AND b.expires_at > %b) ORDER BY r.n RETURNING id"
     )
+    # Retention, in the same round trip: whatever is older than the bin's `keep`
+    # newest requests goes, and is counted as dropped (see drop_oldest()).
+    drop = (
+        f"WITH bin AS (SELECT kept_count - %(keep)b AS over, dropped_through "
+        f"FROM {bins_table} WHERE id = %(bin)b AND kept_count > %(keep)b), "
+        f"cutoff AS (SELECT id FROM {table} WHERE bin_id = %(bin)b "
+        "AND id > (SELECT dropped_through FROM bin) ORDER BY id LIMIT 1 "
+        "OFFSET (SELECT over - 1 FROM bin)), "
+        f"gone AS (DELETE FROM {table} WHERE bin_id = %(bin)b "
+        "AND id > (SELECT dropped_through FROM bin) AND id <= (SELECT id FROM cutoff) "
+        f"RETURNING 1) UPDATE {bins_table} SET dropped_through = (SELECT id FROM cutoff), "
+        "kept_count = kept_count - (SELECT count(*) FROM gone), "
+        "dropped_count = dropped_count + (SELECT count(*) FROM gone) "
+        "WHERE id = %(bin)b AND EXISTS (SELECT 1 FROM cutoff)"
+    )
+    keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
     raw = connection.connection
     with connection.wrap_database_errors:
         with raw.pipeline():
             updates = []
             for bin_id in sorted(per_bin):  # sorted: processes lock bins in one order
                 cursor = psycopg.Cursor(raw)
-                cursor.execute(update, [per_bin[bin_id], now, expires_at, bin_id])
+                count = per_bin[bin_id]
+                cursor.execute(update, [count, count, now, expires_at, bin_id, now])
                 updates.append(cursor)
             inserted = psycopg.Cursor(raw)
-            inserted.execute(insert, [*map(list, columns), sorted(per_bin)])
+            inserted.execute(insert, [*map(list, columns), now])
+            for bin_id in sorted(per_bin):
+                psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
         existing = {row[0] for cursor in updates for row in cursor.fetchall()}
         stored = [record for record in records if record.bin_id in existing]
         for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
@@ -143,8 +203,9 @@ def insert_requests(cursor, records):
 
 
 def store_batch(records):
-    """Store `records` in one transaction and count them on their bins. Returns the
-    stored ones; a record whose bin does not exist (any more) is left unsaved."""
+    """Store `records` in one transaction and count them on their bins, keeping at
+    most INSPECTOR_MAX_REQUESTS_PER_BIN per bin. Returns the stored ones; a record
+    whose bin does not exist (any more) or has expired is left unsaved."""
     per_bin = Counter(record.bin_id for record in records)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -154,4 +215,5 @@ def store_batch(records):
             stored = [record for record in records if record.bin_id in existing]
             if stored:
                 insert_requests(cursor, stored)
+                drop_oldest(cursor, existing, settings.INSPECTOR_MAX_REQUESTS_PER_BIN)
         return stored

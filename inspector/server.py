@@ -162,11 +162,16 @@ class InspectorServer(Server):
         return super().create_application(protocol, scope)
 
     def run(self):
+        from django.conf import settings
+
         from bins.ingest import get_writer
+        from bins.lifecycle import purge_periodically
 
         # Start the writer process as soon as the loop runs (it boots in about 0.4 s),
         # not on the first capture.
         reactor.callLater(0, get_writer)
+        interval = settings.INSPECTOR_PURGE_INTERVAL
+        reactor.callLater(0, lambda: asyncio.ensure_future(purge_periodically(interval)))
         super().run()
 
     def kill_all_applications(self):

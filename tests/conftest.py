@@ -1,3 +1,4 @@
+import contextlib
 import tempfile
 import uuid
 
@@ -45,18 +46,29 @@ def services():
     require(postgres_available(), "PostgreSQL does not answer at 127.0.0.1:5432")
 
 
-@pytest.fixture(scope="module")
-def scaled_servers(services):
-    """Two Inspector processes sharing a fresh PostgreSQL database and Redis."""
+@contextlib.contextmanager
+def scaled(count=2, **env):
+    """`count` Inspector processes sharing a fresh PostgreSQL database and Redis,
+    with `env` on top."""
     database = PostgresDatabase()
     env = {
         "DATABASE_URL": database.url,
         "REDIS_URL": REDIS_URL,
         "INSPECTOR_REDIS_PREFIX": f"inspector-test-{uuid.uuid4().hex[:8]}",
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-scaled-"),
+        **env,
     }
-    servers = [ServerProcess(env, name=f"scaled{i}").start() for i in range(2)]
-    yield servers
-    for server in servers:
-        server.close()
-    database.close()
+    servers = [ServerProcess(env, name=f"scaled{i}").start() for i in range(count)]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.close()
+        database.close()
+
+
+@pytest.fixture(scope="module")
+def scaled_servers(services):
+    """Two Inspector processes sharing a fresh PostgreSQL database and Redis."""
+    with scaled() as servers:
+        yield servers

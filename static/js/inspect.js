@@ -31,6 +31,7 @@ const emptyEl = $("#empty-state");
 const olderButton = $("#load-older");
 const countEl = $("#request-count");
 const countLabelEl = $("#request-count-label");
+const keptEl = $("#kept-stat");
 const connEl = $("#conn-state");
 const listCountEl = $("#list-count");
 
@@ -43,6 +44,8 @@ const state = {
   selectedId: null,
   selectToken: 0,
   received: Number(bin.request_count) || 0,
+  kept: Number(bin.kept_count) || 0, // stored now; the server keeps the newest max_requests
+  dropped: Number(bin.dropped_count) || 0,
   gone: false,
 };
 
@@ -50,7 +53,7 @@ const { addRequests, clearAll, dropMissing, markSelected, newestId, refreshCount
   createRequestList({
     state,
     bin,
-    elements: { listEl, countEl, countLabelEl, listCountEl, olderButton, emptyEl, workspaceEl },
+    elements: { listEl, countEl, countLabelEl, keptEl, listCountEl, olderButton, emptyEl, workspaceEl },
     select,
     showPlaceholder,
   });
@@ -73,7 +76,12 @@ function updateTimes() {
  */
 async function loadFirstPage({ replace = false } = {}) {
   const seqAtStart = state.seq;
-  const data = await api(`${apiBase}/requests?limit=${PAGE_SIZE}`);
+  // After a gap or a reconnect the counters may be stale too.
+  const [data, fresh] = await Promise.all([
+    api(`${apiBase}/requests?limit=${PAGE_SIZE}`),
+    replace && state.loaded ? api(apiBase) : null,
+  ]);
+  if (fresh) applyBin(fresh);
   if (replace) {
     dropMissing(new Set(data.requests.map((r) => r.id)), seqAtStart);
     state.nextBefore = data.next_before;
@@ -115,11 +123,16 @@ async function loadOlder() {
 }
 
 function handleApiError(err, what) {
-  if (err instanceof ApiError && err.code === "bin_not_found") {
+  if (binIsGone(err)) {
     binGone();
     return;
   }
   toast(`${what}: ${err.message}`, "error");
+}
+
+/** The API says the bin was deleted, or expired. */
+function binIsGone(err) {
+  return err instanceof ApiError && (err.code === "bin_not_found" || err.code === "bin_expired");
 }
 
 // ---------------------------------------------------------------- selection and detail
@@ -147,11 +160,11 @@ async function select(id, { focus = false, scroll = true, reveal = false } = {})
   } catch (err) {
     if (token !== state.selectToken) return;
     if (err instanceof ApiError && err.status === 404 && err.code !== "bin_not_found") {
-      toast(`Request #${id} was deleted.`);
+      toast(`Request #${id} is gone: deleted, or dropped to keep the newest ${bin.max_requests}.`);
       removeRequest(id);
       return;
     }
-    if (err instanceof ApiError && err.code === "bin_not_found") {
+    if (binIsGone(err)) {
       binGone();
       return;
     }
@@ -224,6 +237,8 @@ function applyBin(update) {
   Object.assign(bin, update);
   $("#bin-name").textContent = bin.name || "Untitled bin";
   if (typeof bin.request_count === "number") state.received = bin.request_count;
+  if (typeof bin.kept_count === "number") state.kept = bin.kept_count;
+  if (typeof bin.dropped_count === "number") state.dropped = bin.dropped_count;
   rememberBin(bin);
   refreshCounts();
   updateExpiry();
@@ -285,7 +300,9 @@ function onEvent(message) {
       addRequests(message.requests || [], { live: true });
       break;
     case "request.deleted":
+      state.kept = Math.max(0, state.kept - 1);
       removeRequest(message.id);
+      refreshCounts();
       break;
     case "bin.cleared":
       clearAll();
@@ -356,7 +373,7 @@ async function start() {
   try {
     await loadFirstPage({ replace: true });
   } catch (err) {
-    if (err instanceof ApiError && err.code === "bin_not_found") {
+    if (binIsGone(err)) {
       binGone();
       return;
     }

@@ -49,7 +49,7 @@ export function renderItem(req) {
  * showPlaceholder() are called when the selected request appears or goes away.
  */
 export function createRequestList({ state, bin, elements, select, showPlaceholder }) {
-  const { listEl, countEl, countLabelEl, listCountEl, olderButton, emptyEl, workspaceEl } = elements;
+  const { listEl, countEl, countLabelEl, keptEl, listCountEl, olderButton, emptyEl, workspaceEl } = elements;
 
   /** Put li in the list, which stays sorted by id, newest first. */
   function insertSorted(li, id) {
@@ -96,7 +96,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       insertSorted(li, req.id);
       if (req.id === state.selectedId) markSelected(li);
       if (req.id > state.maxSeen) {
-        if (live && state.loaded) state.received += 1;
+        if (live && state.loaded) countArrival();
         state.maxSeen = req.id;
       }
       added += 1;
@@ -107,6 +107,13 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       if (state.selectedId === null) select(newestId(), { scroll: false });
     }
     return added;
+  }
+
+  /** A new request reached the bin: the server keeps it, dropping the oldest when full. */
+  function countArrival() {
+    state.received += 1;
+    if (state.kept >= bin.max_requests) state.dropped += 1;
+    else state.kept += 1;
   }
 
   function newestId() {
@@ -156,6 +163,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
   }
 
   function clearAll() {
+    state.kept = 0;
     state.items.clear();
     listEl.replaceChildren();
     state.nextBefore = null;
@@ -167,6 +175,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
   function refreshCounts() {
     countEl.textContent = state.received.toLocaleString();
     countLabelEl.textContent = state.received === 1 ? "request received" : "requests received";
+    refreshKept();
     const shown = state.items.size;
     listCountEl.textContent = shown ? plural(shown, "request") + (state.nextBefore ? "+" : "") : "";
     olderButton.hidden = !state.nextBefore;
@@ -177,6 +186,18 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       workspaceEl.hidden = empty;
     }
     document.title = (bin.name || "Bin " + bin.id) + (shown ? ` (${state.received})` : "") + " · Inspector";
+  }
+
+  /** "812 of 1,000 kept", and a warning as the bin nears the point where it drops. */
+  function refreshKept() {
+    const max = bin.max_requests;
+    const dropped = state.dropped ? ` · ${state.dropped.toLocaleString()} dropped` : "";
+    keptEl.textContent = `${state.kept.toLocaleString()} of ${max.toLocaleString()} kept${dropped}`;
+    const near = state.kept >= max * 0.9;
+    keptEl.classList.toggle("is-near-cap", near);
+    keptEl.title = near
+      ? `This bin keeps its newest ${max.toLocaleString()} requests: older ones are dropped as new ones arrive.`
+      : `This bin keeps its newest ${max.toLocaleString()} requests.`;
   }
 
   listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.test import AsyncClient
+from django.utils import timezone
 
 from bins.models import Bin, CapturedRequest, is_bin_id, new_bin_id
 
@@ -127,6 +128,39 @@ async def test_a_bin_counts_what_it_received(async_client, bin, capture):
     for _ in range(3):
         await capture(f"/b/{bin.id}")
     assert (await async_client.get(f"/api/bins/{bin.id}")).json()["request_count"] == 3
+
+
+async def test_a_bin_says_how_many_requests_it_keeps_and_dropped(
+    async_client, bin, store_requests, settings
+):
+    await store_requests(bin, 4)
+    await Bin.objects.filter(pk=bin.pk).aupdate(dropped_count=7)
+    data = (await async_client.get(f"/api/bins/{bin.id}")).json()
+    assert data["kept_count"] == 4
+    assert data["dropped_count"] == 7
+    assert data["max_requests"] == settings.INSPECTOR_MAX_REQUESTS_PER_BIN
+
+
+async def test_an_expired_bin_answers_410_everywhere_in_the_api(async_client, bin):
+    await Bin.objects.filter(pk=bin.pk).aupdate(expires_at=timezone.now())
+    for path in ("", "/requests", "/requests/1", "/requests/wait?timeout=1"):
+        assert_error(await async_client.get(f"/api/bins/{bin.id}{path}"), 410, "bin_expired")
+
+
+async def test_capturing_into_an_expired_bin_is_410_and_stores_nothing(bin, capture):
+    await Bin.objects.filter(pk=bin.pk).aupdate(expires_at=timezone.now())
+    answer = await capture(f"/b/{bin.id}/hook", body=b"late")
+    assert answer["status"] == 410
+    assert json.loads(answer["body"])["error"]["code"] == "bin_expired"
+    assert await CapturedRequest.objects.acount() == 0
+
+
+async def test_the_page_of_an_expired_bin_says_so_with_410(async_client, bin):
+    await Bin.objects.filter(pk=bin.pk).aupdate(expires_at=timezone.now())
+    response = await async_client.get(f"/bins/{bin.id}/")
+    assert response.status_code == 410
+    assert b"This bin has expired" in response.content
+    assert b"1\xc2\xa0week" in response.content  # the TTL, in words
 
 
 async def test_it_deletes_a_bin_and_everything_in_it(async_client, bin, store_requests, capture):
@@ -590,6 +624,7 @@ async def test_the_inspect_page_uses_public_url(async_client, bin, settings):
 async def test_the_inspect_page_of_an_unknown_bin_is_404(async_client):
     response = await async_client.get(f"/bins/{new_bin_id()}/")
     assert response.status_code == 404
+    assert b"There is no bin here" in response.content
     assert response["Cache-Control"] == "no-store"
 
 

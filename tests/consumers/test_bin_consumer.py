@@ -6,9 +6,10 @@ import time
 import pytest
 from channels.layers import get_channel_layer
 from django.test import AsyncClient
+from django.utils import timezone
 
 from bins import live
-from bins.models import new_bin_id
+from bins.models import Bin, new_bin_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +35,14 @@ async def test_it_accepts_a_viewer_of_a_bin(open_socket, bin):
 async def test_it_closes_with_4404_for_an_unknown_bin(open_socket):
     socket, connected, _ = await open_socket(f"/ws/bins/{new_bin_id()}/")
     assert connected  # accepted first, so the page learns why
+    message = await socket.receive_output(timeout=2)
+    assert message == {"type": "websocket.close", "code": 4404}
+
+
+async def test_it_closes_with_4404_for_an_expired_bin(open_socket, bin):
+    await Bin.objects.filter(pk=bin.pk).aupdate(expires_at=timezone.now())
+    socket, connected, _ = await open_socket(f"/ws/bins/{bin.id}/")
+    assert connected
     message = await socket.receive_output(timeout=2)
     assert message == {"type": "websocket.close", "code": 4404}
 

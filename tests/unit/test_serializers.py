@@ -78,6 +78,8 @@ def a_bin(bin_id):
         last_activity_at=MOMENT,
         expires_at=datetime(2025, 3, 11, 5, 6, 7, tzinfo=UTC),
         request_count=3,
+        kept_count=2,
+        dropped_count=1,
     )
 
 
@@ -274,6 +276,9 @@ def test_bin_json_values(a_bin, bin_id):
         "last_activity_at": "2025-03-04T05:06:07.890123Z",
         "expires_at": "2025-03-11T05:06:07.000000Z",
         "request_count": 3,
+        "kept_count": 2,
+        "dropped_count": 1,
+        "max_requests": 1000,
     }
 
 

@@ -1,0 +1,50 @@
+"""Expired bins: purged by the server itself on a timer, and by `manage.py purge`
+for cron. A bin expires INSPECTOR_BIN_TTL after its last capture (the writer moves
+`expires_at` forward); until the purge, an expired bin answers 410."""
+
+import asyncio
+import logging
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from .models import Bin
+
+logger = logging.getLogger(__name__)
+PURGE_CHUNK = 100  # bins deleted per statement, each with all its requests
+
+
+def purge_expired(now=None):
+    """Delete every bin that expired by `now`, with all it holds; returns how many."""
+    now = now or timezone.now()
+    purged = 0
+    while True:
+        ids = list(
+            Bin.objects.filter(expires_at__lte=now).values_list("id", flat=True)[:PURGE_CHUNK]
+        )
+        if not ids:
+            return purged
+        # Bins that a capture revived meanwhile stay: the filter is checked again.
+        Bin.objects.filter(id__in=ids, expires_at__lte=now).delete()
+        purged += len(ids)
+
+
+def purge_and_release():
+    try:
+        return purge_expired()
+    finally:
+        close_old_connections()
+
+
+async def purge_periodically(interval):
+    """Purge now and then every `interval` seconds, for as long as the server runs.
+    Every process does it; the purge is idempotent, so they cannot conflict."""
+    while True:
+        try:
+            purged = await asyncio.to_thread(purge_and_release)
+        except Exception:
+            logger.exception("could not purge expired bins")
+        else:
+            if purged:
+                logger.info("purged %d expired bins", purged)
+        await asyncio.sleep(interval)
