@@ -39,6 +39,8 @@ class Capture:
     remote_addr: str
     received_at: datetime
     id: int | None = None
+    # Set by the rate limits: the seconds until it would have passed. Not stored.
+    refused_for: float = 0.0
 
     @property
     def pk(self):

@@ -8,6 +8,7 @@ writer process (bins.writer), then hands one event per bin to the publisher.
 
 import asyncio
 import logging
+from collections import Counter
 from functools import partial
 
 import orjson
@@ -16,6 +17,7 @@ from django.db import DatabaseError
 
 from . import live
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
+from .limits import retry_after
 from .queries import get_bin_async
 from .writer import WriterProcess
 
@@ -43,7 +45,8 @@ class Writer:
         ]
 
     async def store(self, record):
-        """Queue `record`; returns once it is committed, or None if its bin is gone."""
+        """Queue `record`; returns it once it is committed (with its id) or refused by
+        the rate limits (with `refused_for`), or None if its bin is gone."""
         done = self.loop.create_future()
         self.idle.clear()
         self.queue.put_nowait((record, done))
@@ -72,11 +75,18 @@ class Writer:
                 if not done.done():
                     done.set_exception(error)
         else:
-            ids, encoded = reply.result()
-            for (record, done), pk in zip(batch, ids, strict=True):
-                record.id = pk
+            outcomes, encoded = reply.result()
+            refused = Counter()
+            for (record, done), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, float):  # refused by the rate limits
+                    record.refused_for = outcome
+                    refused[record.bin_id] += 1
+                else:
+                    record.id = outcome
                 if not done.done():
-                    done.set_result(record if pk else None)
+                    done.set_result(None if outcome is None else record)
+            for bin_id, count in refused.items():
+                self.publisher.refuse(bin_id, count)
             for bin_id, texts in encoded.items():
                 self.publisher.add(bin_id, texts)
         if self.queue.empty() and not self.in_flight:
@@ -193,6 +203,16 @@ async def capture_app(scope, receive, send):
             expired = error_body("bin_expired", "This bin has expired; create a new one.")
             return await respond(send, scope, 410, expired)
         return await respond(send, scope, 404, not_found)
+    if stored.refused_for:
+        wait = retry_after(stored.refused_for)
+        message = f"Too many requests for this bin or from this address; retry in {wait} s."
+        return await respond(
+            send,
+            scope,
+            429,
+            error_body("rate_limited", message),
+            [(b"retry-after", str(wait).encode())],
+        )
     id_header = [(b"x-inspector-request-id", str(stored.pk).encode())]
     if stored.body_truncated:
         message = (

@@ -7,7 +7,7 @@ consumer, so a flush costs one JSON encoding however many viewers watch.
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import orjson
 from channels.layers import get_channel_layer
@@ -20,6 +20,7 @@ RELAY = "relay"  # the consumer method that forwards a pre-serialized event
 FRAME_RATE = 50
 FRAME_BURST = 5
 OUTBOX_LIMIT = 10_000  # requests waiting for the channel layer before we drop
+REFUSALS_EVERY = 1.0  # seconds between two requests.refused events of a bin
 # A viewer whose events wait longer than this is told to refill from the API
 # instead, before its channel fills up and the channel layer drops silently.
 MAX_LAG = 10
@@ -37,6 +38,10 @@ def requests_created(requests):
 def requests_created_frame(encoded_requests):
     """requests_created() for requests encoded already, encoded."""
     return '{"type":"requests.created","requests":[' + ",".join(encoded_requests) + "]}"
+
+
+def requests_refused(count):
+    return {"type": "requests.refused", "count": count}
 
 
 def request_deleted(request_id):
@@ -88,6 +93,8 @@ class Publisher:
         self.waiting = 0
         self.ready = asyncio.Event()
         self.buckets = {}  # bin id -> (tokens, when), for bins whose bucket is not full
+        self.refusals = Counter()  # bin id -> requests refused since the last event
+        self.refusals_sent = 0.0
 
     def add(self, bin_id, encoded_requests):
         if self.waiting + len(encoded_requests) > OUTBOX_LIMIT:
@@ -96,6 +103,12 @@ class Publisher:
             return
         self.outbox[bin_id].extend(encoded_requests)
         self.waiting += len(encoded_requests)
+        self.ready.set()
+
+    def refuse(self, bin_id, count):
+        """Requests the rate limits refused: told at most every REFUSALS_EVERY
+        seconds per bin, however hard a flood is."""
+        self.refusals[bin_id] += count
         self.ready.set()
 
     def tokens(self, bin_id, now):
@@ -115,8 +128,17 @@ class Publisher:
             self.buckets = {
                 b: v for b, v in self.buckets.items() if self.tokens(b, now) < FRAME_BURST
             }
+            if self.refusals and now - self.refusals_sent >= REFUSALS_EVERY:
+                refusals, self.refusals, self.refusals_sent = self.refusals, Counter(), now
+                for bin_id, count in refusals.items():
+                    await publish(bin_id, requests_refused(count))
+            pauses = []
             if self.outbox:
                 lacking = 1 - max(self.tokens(b, time.monotonic()) for b in self.outbox)
-                await asyncio.sleep(max(0, lacking / FRAME_RATE))
+                pauses.append(lacking / FRAME_RATE)
+            if self.refusals:
+                pauses.append(self.refusals_sent + REFUSALS_EVERY - time.monotonic())
+            if pauses:
+                await asyncio.sleep(max(0, min(pauses)))
             else:
                 self.ready.clear()

@@ -42,6 +42,8 @@ class Bin(models.Model):
     dropped_count = models.PositiveBigIntegerField(default=0)
     # The newest request id retention dropped: the next drop starts above it.
     dropped_through = models.BigIntegerField(default=0)
+    # Requests refused by the rate limits (answered 429, not stored).
+    refused_count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         indexes = [

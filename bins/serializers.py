@@ -35,6 +35,7 @@ def bin_json(bin, base_url):
         "request_count": bin.request_count,
         "kept_count": bin.kept_count,
         "dropped_count": bin.dropped_count,
+        "refused_count": bin.refused_count,
         "max_requests": settings.INSPECTOR_MAX_REQUESTS_PER_BIN,
     }
 

@@ -60,7 +60,7 @@ def row_values(record, fields):
     return values
 
 
-def count_on_bins(cursor, per_bin, now):
+def count_on_bins(cursor, per_bin, refused, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
     have not expired. The update locks each bin row (in sorted order, so processes
     cannot deadlock), which also keeps a concurrent delete from orphaning the
@@ -69,14 +69,15 @@ def count_on_bins(cursor, per_bin, now):
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
-        "kept_count = kept_count + %s, last_activity_at = %s, expires_at = %s "
-        "WHERE id = %s AND expires_at > %s"
+        "kept_count = kept_count + %s, refused_count = refused_count + %s, "
+        "last_activity_at = %s, expires_at = %s WHERE id = %s AND expires_at > %s"
     )
     existing = set()
-    for bin_id in sorted(per_bin):
+    for bin_id in sorted(per_bin | refused):
         params = [
+            per_bin[bin_id] + refused[bin_id],
             per_bin[bin_id],
-            per_bin[bin_id],
+            refused[bin_id],
             ops.adapt_datetimefield_value(now),
             ops.adapt_datetimefield_value(expires_at),
             bin_id,
@@ -132,21 +133,22 @@ def insert_rows(cursor, rows):
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def store_postgresql(records, per_bin, now):
+def store_postgresql(records, per_bin, refused, now):
     """PostgreSQL: the counters and the insert in one round trip (psycopg's pipeline
     mode), then the commit. The insert takes one array per column through unnest(),
     so its text is the same for every batch, bound on the server in binary. Django's
     own cursor quoted every value into the text in Python, psycopg parsed a new
     statement of hundreds of placeholders per batch, and each statement waited
-    for the one before. Returns the stored records, as store_batch does."""
+    for the one before. Sets the ids of the stored records; returns the bins that
+    took the batch, as count_on_bins() does."""
     fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
     columns = zip(*(row_values(record, fields) for record in records), strict=True)
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     bins_table, table = Bin._meta.db_table, CapturedRequest._meta.db_table
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
-        "kept_count = kept_count + %b, last_activity_at = %b, expires_at = %b "
-        "WHERE id = %b AND expires_at > %b RETURNING id"
+        "kept_count = kept_count + %b, refused_count = refused_count + %b, "
+        "last_activity_at = %b, expires_at = %b WHERE id = %b AND expires_at > %b RETURNING id"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
     # Rows of a bin the updates did not find are left out, in the same statement.
@@ -178,20 +180,23 @@ def store_postgresql(records, per_bin, now):
     with connection.wrap_database_errors:
         with raw.pipeline():
             updates = []
-            for bin_id in sorted(per_bin):  # sorted: processes lock bins in one order
+            for bin_id in sorted(per_bin | refused):  # sorted: processes lock bins in one order
                 cursor = psycopg.Cursor(raw)
-                count = per_bin[bin_id]
-                cursor.execute(update, [count, count, now, expires_at, bin_id, now])
+                kept, turned_away = per_bin[bin_id], refused[bin_id]
+                params = [kept + turned_away, kept, turned_away, now, expires_at, bin_id, now]
+                cursor.execute(update, params)
                 updates.append(cursor)
-            inserted = psycopg.Cursor(raw)
-            inserted.execute(insert, [*map(list, columns), now])
+            if records:
+                inserted = psycopg.Cursor(raw)
+                inserted.execute(insert, [*map(list, columns), now])
             for bin_id in sorted(per_bin):
                 psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
         existing = {row[0] for cursor in updates for row in cursor.fetchall()}
-        stored = [record for record in records if record.bin_id in existing]
-        for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
-            record.id = pk
-    return stored
+        if records:
+            stored = [record for record in records if record.bin_id in existing]
+            for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
+                record.id = pk
+    return existing
 
 
 def insert_requests(cursor, records):
@@ -204,16 +209,23 @@ def insert_requests(cursor, records):
 
 def store_batch(records):
     """Store `records` in one transaction and count them on their bins, keeping at
-    most INSPECTOR_MAX_REQUESTS_PER_BIN per bin. Returns the stored ones; a record
-    whose bin does not exist (any more) or has expired is left unsaved."""
-    per_bin = Counter(record.bin_id for record in records)
+    most INSPECTOR_MAX_REQUESTS_PER_BIN per bin; those the rate limits refused
+    (`refused_for`) are only counted. Returns the records their bins took: the
+    stored ones, each now with its id, and the refused ones. A record whose bin
+    does not exist (any more) or has expired is left out, unsaved."""
+    accepted = [record for record in records if not record.refused_for]
+    per_bin = Counter(record.bin_id for record in accepted)
+    refused = Counter(record.bin_id for record in records if record.refused_for)
+    now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            return store_postgresql(records, per_bin, timezone.now())
-        with connection.cursor() as cursor:
-            existing = count_on_bins(cursor, per_bin, timezone.now())
-            stored = [record for record in records if record.bin_id in existing]
-            if stored:
-                insert_requests(cursor, stored)
-                drop_oldest(cursor, existing, settings.INSPECTOR_MAX_REQUESTS_PER_BIN)
-        return stored
+            existing = store_postgresql(accepted, per_bin, refused, now)
+        else:
+            with connection.cursor() as cursor:
+                existing = count_on_bins(cursor, per_bin, refused, now)
+                stored = [record for record in accepted if record.bin_id in existing]
+                if stored:
+                    insert_requests(cursor, stored)
+                    keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
+                    drop_oldest(cursor, {record.bin_id for record in stored}, keep)
+    return [record for record in records if record.bin_id in existing]

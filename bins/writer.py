@@ -3,9 +3,10 @@
 Storing a batch (the database driver's Python, building the live events) took
 45-70 us a request from the one GIL that the event loop answering senders also
 needs (docs/performance.md). So each server process starts one writer process
-and hands it each batch over a socket pair: the writer stores the batch in one
-transaction and replies with the ids and the encoded events. The server answers
-senders only after that reply, so a sender is still answered after commit.
+and hands it each batch over a socket pair: the writer checks the batch's rate
+limits (bins.limits), stores it in one transaction and replies with each request's
+outcome and the encoded events. The server answers senders only after that reply,
+so a sender is still answered after commit.
 
 The server may send the next batch before the last reply came: the writer
 process stores them in order, without waiting for the server between two. It
@@ -16,10 +17,12 @@ import asyncio
 import logging
 import os
 import pickle
+import queue
 import socket
 import struct
 import subprocess
 import sys
+import threading
 from collections import defaultdict, deque
 from pathlib import Path
 
@@ -43,16 +46,31 @@ def encoded_requests(stored):
     return dict(per_bin)
 
 
+def check(records, limiter):
+    """Mark the records the rate limits refuse (`refused_for`). A refused one is
+    only counted, so its body need not travel any further."""
+    for record, wait in zip(records, limiter.waits(records), strict=True):
+        record.refused_for = wait
+        if wait:
+            record.body = b""
+
+
 def flush(records):
-    """Store `records`, then build the events to publish: (ids, events per bin),
-    with None as the id of a record whose bin does not exist."""
+    """Store checked `records`, then build the events to publish: (outcomes, events
+    per bin), an outcome per record: its id when stored, the seconds to wait when
+    refused, or None when its bin does not exist."""
     try:
-        stored = store_batch(records)
+        taken = store_batch(records)
     except (OperationalError, InterfaceError):
         # A dropped or stale connection (database restarted): reconnect once.
         connection.close()
-        stored = store_batch(records)
-    return [record.id for record in records], encoded_requests(stored)
+        taken = store_batch(records)
+    taken_ids = {id(record) for record in taken}
+    outcomes = [
+        (record.id or record.refused_for) if id(record) in taken_ids else None for record in records
+    ]
+    stored = [record for record in taken if record.id]
+    return outcomes, encoded_requests(stored)
 
 
 # --- framing: an 8-byte length, then a pickle (both ends are ours) -----------
@@ -82,14 +100,25 @@ def receive_message(sock):
 # --- the writer process --------------------------------------------------------
 
 
-def serve(sock):
+def serve(sock, limiter):
     """Store each batch the server sends, in order, and reply, until the server
-    goes away. Batches queue in the socket while one is being stored."""
-    while True:
-        try:
-            records = receive_message(sock)
-        except EOFError:
-            return
+    goes away. A thread reads the batches and checks their rate limits (a round
+    trip to Redis) while the batch before is being stored, so that the round trip
+    does not add to every batch's commit, and to the server's answers with it."""
+    checked = queue.Queue(maxsize=1)
+
+    def read_and_check():
+        while True:
+            try:
+                records = receive_message(sock)
+            except (EOFError, OSError):
+                checked.put(None)
+                return
+            check(records, limiter)
+            checked.put(records)
+
+    threading.Thread(target=read_and_check, name="inspector-limits", daemon=True).start()
+    while (records := checked.get()) is not None:
         try:
             reply = ("ok", *flush(records))
         except DatabaseError as error:
@@ -127,8 +156,8 @@ class WriterProcess:
         self.replies = asyncio.create_task(self.read_replies(reader, self.waiting))
 
     async def send(self, records):
-        """Hand `records` to the writer process; returns a future of (ids, events
-        per bin), with None as the id of a record whose bin does not exist."""
+        """Hand `records` to the writer process; returns a future of what flush()
+        returns there: (outcomes, events per bin)."""
         reply = asyncio.get_running_loop().create_future()
         try:
             if self.stream is None:

@@ -127,6 +127,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis hosts are given as dicts: redis-py 8's default socket timeout makes idle
 # channels-redis readers crash after about 10 s (PITFALLS.md).
 REDIS_URL = env("REDIS_URL")
+INSPECTOR_REDIS_PREFIX = env("INSPECTOR_REDIS_PREFIX", "inspector")
 CHANNEL_CAPACITY = envint("INSPECTOR_CHANNEL_CAPACITY", "1000", minimum=100)
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -144,7 +145,7 @@ if REDIS_URL:
                 ],
                 "capacity": CHANNEL_CAPACITY,
                 "expiry": 60,
-                "prefix": env("INSPECTOR_REDIS_PREFIX", "inspector"),
+                "prefix": INSPECTOR_REDIS_PREFIX,
             },
         }
     }
@@ -182,6 +183,11 @@ INSPECTOR_MAX_BODY_BYTES = envint("INSPECTOR_MAX_BODY_BYTES", str(10 * 1024 * 10
 INSPECTOR_BIN_TTL = envint("INSPECTOR_BIN_TTL", str(7 * 24 * 3600), minimum=60)
 INSPECTOR_MAX_REQUESTS_PER_BIN = envint("INSPECTOR_MAX_REQUESTS_PER_BIN", "1000", minimum=1)
 INSPECTOR_PURGE_INTERVAL = envint("INSPECTOR_PURGE_INTERVAL", "3600", minimum=1)
+# Token buckets, requests a second and burst; a rate of 0 turns that limit off.
+INSPECTOR_BIN_RATE = envint("INSPECTOR_BIN_RATE", "100")
+INSPECTOR_BIN_BURST = envint("INSPECTOR_BIN_BURST", "1000", minimum=1)
+INSPECTOR_CLIENT_RATE = envint("INSPECTOR_CLIENT_RATE", "100")
+INSPECTOR_CLIENT_BURST = envint("INSPECTOR_CLIENT_BURST", "1000", minimum=1)
 INSPECTOR_WRITER_BATCH = envint("INSPECTOR_WRITER_BATCH", "500", minimum=1)
 INSPECTOR_BACKLOG_LIMIT = envint("INSPECTOR_BACKLOG_LIMIT", "500", minimum=1)
 INSPECTOR_WEBSOCKET_BUFFER_BYTES = envint(

@@ -14,13 +14,14 @@ def main(fd):
     from django.conf import settings
     from django.db import connection
 
+    from bins.limits import limiter_from_settings
     from bins.writer import DATABASE_NAME, serve
 
     if os.environ.get(DATABASE_NAME):  # the server's, which tests point elsewhere
         settings.DATABASES["default"]["NAME"] = os.environ[DATABASE_NAME]
     connection.ensure_connection()  # now, not on the first capture
     with socket.socket(fileno=fd) as sock:
-        serve(sock)
+        serve(sock, limiter_from_settings())
     connection.close()
 
 

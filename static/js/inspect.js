@@ -46,6 +46,7 @@ const state = {
   received: Number(bin.request_count) || 0,
   kept: Number(bin.kept_count) || 0, // stored now; the server keeps the newest max_requests
   dropped: Number(bin.dropped_count) || 0,
+  refused: Number(bin.refused_count) || 0, // by the rate limits; known from the bin, not live
   gone: false,
 };
 
@@ -239,6 +240,7 @@ function applyBin(update) {
   if (typeof bin.request_count === "number") state.received = bin.request_count;
   if (typeof bin.kept_count === "number") state.kept = bin.kept_count;
   if (typeof bin.dropped_count === "number") state.dropped = bin.dropped_count;
+  if (typeof bin.refused_count === "number") state.refused = bin.refused_count;
   rememberBin(bin);
   refreshCounts();
   updateExpiry();
@@ -306,6 +308,11 @@ function onEvent(message) {
       break;
     case "bin.cleared":
       clearAll();
+      break;
+    case "requests.refused":
+      state.received += message.count;
+      state.refused += message.count;
+      refreshCounts();
       break;
     case "bin.updated":
       applyBin(message.bin);

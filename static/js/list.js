@@ -192,12 +192,15 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
   function refreshKept() {
     const max = bin.max_requests;
     const dropped = state.dropped ? ` · ${state.dropped.toLocaleString()} dropped` : "";
-    keptEl.textContent = `${state.kept.toLocaleString()} of ${max.toLocaleString()} kept${dropped}`;
+    const refused = state.refused ? ` · ${state.refused.toLocaleString()} refused` : "";
+    keptEl.textContent = `${state.kept.toLocaleString()} of ${max.toLocaleString()} kept${dropped}${refused}`;
     const near = state.kept >= max * 0.9;
     keptEl.classList.toggle("is-near-cap", near);
-    keptEl.title = near
-      ? `This bin keeps its newest ${max.toLocaleString()} requests: older ones are dropped as new ones arrive.`
-      : `This bin keeps its newest ${max.toLocaleString()} requests.`;
+    keptEl.title =
+      (near
+        ? `This bin keeps its newest ${max.toLocaleString()} requests: older ones are dropped as new ones arrive.`
+        : `This bin keeps its newest ${max.toLocaleString()} requests.`) +
+      (state.refused ? " Refused: answered 429 by the rate limits, not stored." : "");
   }
 
   listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));

@@ -147,6 +147,22 @@ async def test_an_expired_bin_answers_410_everywhere_in_the_api(async_client, bi
         assert_error(await async_client.get(f"/api/bins/{bin.id}{path}"), 410, "bin_expired")
 
 
+async def test_over_the_rate_limit_capture_is_429_with_retry_after_and_counted(
+    async_client, bin, capture, monkeypatch
+):
+    # The writer process reads its limits from the environment it starts with.
+    monkeypatch.setenv("INSPECTOR_BIN_RATE", "1")
+    monkeypatch.setenv("INSPECTOR_BIN_BURST", "3")
+    answers = await asyncio.gather(*(capture(f"/b/{bin.id}/{n}") for n in range(5)))
+    assert sorted(a["status"] for a in answers) == [200, 200, 200, 429, 429]
+    refused = next(a for a in answers if a["status"] == 429)
+    assert json.loads(refused["body"])["error"]["code"] == "rate_limited"
+    assert refused["headers"][b"retry-after"] == b"1"
+    assert await CapturedRequest.objects.acount() == 3
+    data = (await async_client.get(f"/api/bins/{bin.id}")).json()
+    assert (data["request_count"], data["kept_count"], data["refused_count"]) == (5, 3, 2)
+
+
 async def test_capturing_into_an_expired_bin_is_410_and_stores_nothing(bin, capture):
     await Bin.objects.filter(pk=bin.pk).aupdate(expires_at=timezone.now())
     answer = await capture(f"/b/{bin.id}/hook", body=b"late")

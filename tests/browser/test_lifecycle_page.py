@@ -16,17 +16,21 @@ from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CAP = 10
+BURST = 20
 
 
 @pytest.fixture(scope="module")
 def capped_server(django_db_setup, django_db_blocker):
-    """A server on the test database whose bins keep their newest CAP requests."""
+    """A server on the test database whose bins keep their newest CAP requests and
+    take 1 request a second, in bursts of BURST."""
     from django.db import connection
 
     env = {
         "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-capped-"),
         "INSPECTOR_MAX_REQUESTS_PER_BIN": str(CAP),
+        "INSPECTOR_BIN_RATE": "1",
+        "INSPECTOR_BIN_BURST": str(BURST),
     }
     server = ServerProcess(env, name="capped").start()
     yield server
@@ -54,6 +58,21 @@ def test_the_page_shows_what_the_bin_keeps_warns_near_the_cap_and_counts_drops(c
     page.reload()  # and the server says the same
     expect(kept).to_have_text("10 of 10 kept · 3 dropped")
     expect(page.locator("li.request-item")).to_have_count(CAP)
+
+
+def test_the_page_counts_refused_requests_live(capped_server, page):
+    bin = create_bin(capped_server.base_url)
+    page.goto(bin["inspect_url"])
+    wait_live(page)
+    with httpx.Client() as client:
+        statuses = [client.post(bin["url"], content=b"%d" % n).status_code for n in range(30)]
+    refused = statuses.count(429)
+    assert refused >= 5
+    kept = page.locator("#kept-stat")
+    expect(kept).to_contain_text(f"· {refused} refused")
+    expect(page.locator("#request-count")).to_have_text("30")
+    page.reload()
+    expect(kept).to_contain_text(f"· {refused} refused")
 
 
 def test_the_page_of_an_expired_bin_says_it_expired(app_server, page):

@@ -21,7 +21,7 @@ LIMIT = 1000
 
 @pytest.fixture(scope="module")
 def small_server(django_db_setup):
-    """A server whose body limit is LIMIT bytes."""
+    """A server whose body limit is LIMIT bytes, without rate limits."""
     from django.db import connection
 
     env = {
@@ -29,6 +29,10 @@ def small_server(django_db_setup):
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-small-"),
         "INSPECTOR_MAX_BODY_BYTES": str(LIMIT),
         "INSPECTOR_WEBSOCKET_BUFFER_BYTES": str(64 * 1024),
+        # A viewer is cut off only once the kernel's buffers are full too: several
+        # megabytes of events, more than the rate limits let one client send.
+        "INSPECTOR_BIN_RATE": "0",
+        "INSPECTOR_CLIENT_RATE": "0",
     }
     server = ServerProcess(env, name="small").start()
     yield server

@@ -15,6 +15,7 @@ from django.utils import timezone
 from bins import live
 from bins.capture import build_request
 from bins.ingest import read_body
+from bins.limits import MemoryLimiter, Rate
 from bins.models import Bin, CapturedRequest, new_bin_id
 from bins.serializers import request_json
 from bins.storage import store_batch
@@ -280,7 +281,7 @@ def served(transactional_db):
 
 def serve_and_close(sock):
     try:
-        serve(sock)
+        serve(sock, MemoryLimiter(Rate(0, 1), Rate(0, 1)))  # no limits
     finally:
         sock.close()
         connection.close()

@@ -93,3 +93,16 @@ async def test_it_drops_and_counts_beyond_its_backlog(settings):
     publisher.add("a", encoded(0))
     assert publisher.waiting == live.OUTBOX_LIMIT
     assert live.stats["failed"] == failed + 1
+
+
+async def test_it_tells_refusals_at_once_then_at_most_every_second_per_bin(layer, publisher):
+    channel = await layer.new_channel()
+    await layer.group_add(live.group_name("a"), channel)
+    publisher.refuse("a", 2)
+    assert await frames(layer, channel, 1) == [{"type": "requests.refused", "count": 2}]
+    started = time.monotonic()
+    for _ in range(20):  # a flood meanwhile: one event for all of it
+        publisher.refuse("a", 10)
+        await asyncio.sleep(0.01)
+    assert await frames(layer, channel, 1) == [{"type": "requests.refused", "count": 200}]
+    assert time.monotonic() - started >= live.REFUSALS_EVERY - 0.05

@@ -80,6 +80,7 @@ def a_bin(bin_id):
         request_count=3,
         kept_count=2,
         dropped_count=1,
+        refused_count=4,
     )
 
 
@@ -278,6 +279,7 @@ def test_bin_json_values(a_bin, bin_id):
         "request_count": 3,
         "kept_count": 2,
         "dropped_count": 1,
+        "refused_count": 4,
         "max_requests": 1000,
     }
 
