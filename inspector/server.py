@@ -18,6 +18,9 @@ covers every point below.
   result: off (a fifth of the time under load, and no body refused before capture).
 - Daphne buffers without bound what a websocket viewer does not read; a viewer
   more than INSPECTOR_WEBSOCKET_BUFFER_BYTES behind is disconnected.
+- Twisted's idle timeout starts again with every byte, so a client trickling a
+  request byte by byte holds its connection for ever; a request must arrive
+  whole within INSPECTOR_READ_TIMEOUT of its first byte, or it is answered 408.
 - Daphne's access log prints full paths, and a bin's path is its key: it is off
   unless INSPECTOR_ACCESS_LOG is true.
 - Shutdown: before Daphne cancels the open requests, the writer commits what it
@@ -82,6 +85,39 @@ class CaptureRequest(http_protocol.WebRequest):
 
 
 class CaptureChannel(http.HTTPChannel):
+    read_deadline = None  # the call that ends a request not read in time
+
+    def dataReceived(self, data):
+        # Twisted's idle timeout starts again with every byte: a client sending one
+        # byte every few seconds would hold the connection for ever. A request must
+        # arrive whole within INSPECTOR_READ_TIMEOUT of its first byte.
+        if self.read_deadline is None and not self._handlingRequest:
+            timeout = self.factory.server.read_timeout
+            self.read_deadline = reactor.callLater(timeout, self.read_too_slowly)
+        super().dataReceived(data)
+
+    def allContentReceived(self):
+        self.stop_read_deadline()
+        super().allContentReceived()
+
+    def connectionLost(self, reason):
+        self.stop_read_deadline()
+        super().connectionLost(reason)
+
+    def stop_read_deadline(self):
+        if self.read_deadline is not None:
+            if self.read_deadline.active():
+                self.read_deadline.cancel()
+            self.read_deadline = None
+
+    def read_too_slowly(self):
+        self.read_deadline = None
+        logger.info("closing a connection whose request did not arrive in time")
+        self.transport.write(
+            b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        )
+        self.transport.loseConnection()
+
     def headerReceived(self, line):
         ok = super().headerReceived(line)
         if ok:
@@ -126,6 +162,7 @@ class InspectorServer(Server):
         super().__init__(*args, **kwargs)
         self.max_body_bytes = settings.INSPECTOR_MAX_BODY_BYTES
         self.max_websocket_buffer = settings.INSPECTOR_WEBSOCKET_BUFFER_BYTES
+        self.read_timeout = settings.INSPECTOR_READ_TIMEOUT
         if not settings.REDIS_URL:
             logger.warning(
                 "REDIS_URL is not set: live events reach only viewers of this process; "

@@ -182,6 +182,9 @@ LOGGING = {
 INSPECTOR_MAX_BODY_BYTES = envint("INSPECTOR_MAX_BODY_BYTES", str(10 * 1024 * 1024), minimum=1)
 INSPECTOR_BIN_TTL = envint("INSPECTOR_BIN_TTL", str(7 * 24 * 3600), minimum=60)
 INSPECTOR_MAX_REQUESTS_PER_BIN = envint("INSPECTOR_MAX_REQUESTS_PER_BIN", "1000", minimum=1)
+# A request (headers and body) must arrive whole within this many seconds of its
+# first byte; slower ones are answered 408 and disconnected (docs/server.md).
+INSPECTOR_READ_TIMEOUT = envint("INSPECTOR_READ_TIMEOUT", "60", minimum=1)
 INSPECTOR_PURGE_INTERVAL = envint("INSPECTOR_PURGE_INTERVAL", "3600", minimum=1)
 # Token buckets, requests a second and burst; a rate of 0 turns that limit off.
 INSPECTOR_BIN_RATE = envint("INSPECTOR_BIN_RATE", "100")

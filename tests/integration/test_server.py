@@ -17,11 +17,13 @@ from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIMIT = 1000
+READ_TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
 def small_server(django_db_setup):
-    """A server whose body limit is LIMIT bytes, without rate limits."""
+    """A server whose body limit is LIMIT bytes and read timeout READ_TIMEOUT seconds,
+    without rate limits."""
     from django.db import connection
 
     env = {
@@ -33,6 +35,7 @@ def small_server(django_db_setup):
         # megabytes of events, more than the rate limits let one client send.
         "INSPECTOR_BIN_RATE": "0",
         "INSPECTOR_CLIENT_RATE": "0",
+        "INSPECTOR_READ_TIMEOUT": str(READ_TIMEOUT),
     }
     server = ServerProcess(env, name="small").start()
     yield server
@@ -207,3 +210,54 @@ def test_captures_go_on_when_the_writer_process_dies(small_server):
 def zombie(pid):
     """A process that exited and that nobody reaped yet (its parent was killed)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def trickle(port, head, byte, pause=0.5, limit=30):
+    """Send `head`, then `byte` every `pause` seconds until the server closes; returns
+    what it answered and how long the connection lasted."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as sock:
+        sock.sendall(head)
+        sock.settimeout(pause)
+        answer = b""
+        while time.monotonic() - started < limit:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                try:
+                    sock.sendall(byte)
+                except OSError:
+                    break
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("head", "byte"),
+    [
+        (b"POST /b/aaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: x\r\n", b"X"),  # headers, slowly
+        (b"POST /b/aaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", b"x"),
+        (b"G", b"E"),  # the request line
+    ],
+    ids=["headers", "body", "request line"],
+)
+def test_a_request_that_trickles_in_is_cut_off_at_the_read_timeout(small_server, head, byte):
+    answer, lasted = trickle(small_server.port, head, byte)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert READ_TIMEOUT <= lasted < READ_TIMEOUT + 5
+
+
+def test_a_keep_alive_connection_waits_between_requests_past_the_read_timeout(small_server):
+    bin = create_bin(small_server.base_url)
+    request = f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none".encode()
+    with socket.create_connection(("127.0.0.1", small_server.port), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        time.sleep(READ_TIMEOUT + 1)  # idle between requests: Twisted's idle timeout
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
