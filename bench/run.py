@@ -45,13 +45,15 @@ RESULTS = BASE_DIR / "bench" / "results"
 DOC = BASE_DIR / "docs" / "performance.md"
 CHART = BASE_DIR / "docs" / "performance.png"
 CONNECTIONS = 32
+READ_TIMEOUT = 5  # seconds: INSPECTOR_READ_TIMEOUT of the servers, for slow_clients()
 # The rate limits stay on, so that their cost is measured, set so high that the load
 # is never refused: a saturation run sends one bin from one address thousands a second.
-UNREFUSED = {
+SERVER_ENV = {
     "INSPECTOR_BIN_RATE": "1000000",
     "INSPECTOR_BIN_BURST": "1000000",
     "INSPECTOR_CLIENT_RATE": "1000000",
     "INSPECTOR_CLIENT_BURST": "1000000",
+    "INSPECTOR_READ_TIMEOUT": str(READ_TIMEOUT),
 }
 SMALL_BODY = json.dumps({"event": "order.updated", "padding": "x" * 984}).encode()
 
@@ -352,6 +354,32 @@ async def idle_viewers(base_url, pids, count):
     return {"viewers": count, "kib_per_viewer": round((after - before) / count, 1)}
 
 
+async def slow_clients(port, pids, count):
+    """`count` clients that send the start of a request and nothing more: what each
+    costs the server while it holds it, and how soon it is cut off (READ_TIMEOUT)."""
+    head = b"POST /b/aaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 9"
+    before = sum(memory_kib(pid, "VmRSS") for pid in pids)
+    clients = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head)
+        clients.append((reader, writer))
+    started = time.monotonic()
+    await asyncio.sleep(1)
+    held = sum(memory_kib(pid, "VmRSS") for pid in pids)
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(reader.read() for reader, _ in clients)), READ_TIMEOUT + 30
+    )
+    for _, writer in clients:
+        writer.close()
+    return {
+        "clients": count,
+        "kib_per_client": round((held - before) / count, 1),
+        "all_cut_after_s": round(time.monotonic() - started, 1),
+        "answered_408": sum(answer.startswith(b"HTTP/1.1 408 ") for answer in answers),
+    }
+
+
 # Notes when each list item first appears, in the page's own clock (epoch ms).
 ARRIVALS_SCRIPT = """
 window.__arrivals = {};
@@ -409,6 +437,7 @@ async def measure(name, servers, seconds, full):
     result = {"name": name, "processes": len(servers)}
     if full:  # first: a server whose heap was grown by big bodies hides the cost
         result["idle"] = await idle_viewers(base_url, pids, 1000)
+        result["slow_clients"] = await slow_clients(port, pids, 1000)
     result["saturation_1"] = await saturation(base_url, port, 1, seconds, pids)
     progress(f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer")
     if full:
@@ -432,7 +461,7 @@ def embedded(data_dir):
     env = {
         "DATA_DIR": data_dir,
         "DATABASE_URL": f"sqlite:///{data_dir}/inspector.sqlite3",
-        **UNREFUSED,
+        **SERVER_ENV,
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"],
@@ -493,7 +522,7 @@ async def bench(seconds):
             "DATABASE_URL": database.url,
             "REDIS_URL": REDIS_URL,
             "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-            **UNREFUSED,
+            **SERVER_ENV,
         }
         for count in (1, 2):
             progress(f"scaled: PostgreSQL + Redis, {count} process(es)")
@@ -568,6 +597,15 @@ def table(results):
             f"{cell(lost)} | {cell(c.get('peak_memory_mib'), ' MiB')} | "
             f"{cell(c.get('idle', {}).get('kib_per_viewer'), ' KiB')} |"
         )
+    for c in results["configs"]:
+        if c.get("slow_clients"):
+            s = c["slow_clients"]
+            rows.append(
+                f"\nSlow clients ({c['name']}): {s['clients']} clients that sent part of a request "
+                f"and then nothing cost {s['kib_per_client']} KiB each while held; "
+                f"{s['answered_408']} were answered 408 and all were cut off after "
+                f"{s['all_cut_after_s']} s (INSPECTOR_READ_TIMEOUT={READ_TIMEOUT})."
+            )
     for c in results["configs"]:
         if c.get("page"):
             p = c["page"]
