@@ -13,6 +13,11 @@ from tests.servers import (
     require,
 )
 
+# Servers shared by many tests run without rate limits: every test sends from
+# 127.0.0.1, and one client's bucket would run dry over a session. The limits are
+# tested on servers of their own.
+NO_RATE_LIMITS = {"INSPECTOR_BIN_RATE": "0", "INSPECTOR_CLIENT_RATE": "0"}
+
 
 def database_url(settings_dict):
     if settings_dict["ENGINE"].endswith("sqlite3"):
@@ -33,6 +38,7 @@ def app_server(django_db_setup, django_db_blocker):
     env = {
         "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-app-"),
+        **NO_RATE_LIMITS,
     }
     server = ServerProcess(env).start()
     yield server
@@ -56,6 +62,7 @@ def scaled(count=2, **env):
         "REDIS_URL": REDIS_URL,
         "INSPECTOR_REDIS_PREFIX": f"inspector-test-{uuid.uuid4().hex[:8]}",
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-scaled-"),
+        **NO_RATE_LIMITS,
         **env,
     }
     servers = [ServerProcess(env, name=f"scaled{i}").start() for i in range(count)]

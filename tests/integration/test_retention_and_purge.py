@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from bins.models import Bin
-from tests.conftest import database_url, scaled
+from tests.conftest import NO_RATE_LIMITS, database_url, scaled
 from tests.integration.helpers import create_bin, list_requests
 from tests.servers import ServerProcess
 
@@ -53,6 +53,7 @@ def purging_server(django_db_setup):
         "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": tempfile.mkdtemp(prefix="inspector-purge-"),
         "INSPECTOR_PURGE_INTERVAL": "1",
+        **NO_RATE_LIMITS,
     }
     server = ServerProcess(env, name="purge").start()
     yield server

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import database_url
+from tests.conftest import NO_RATE_LIMITS, database_url
 from tests.integration.helpers import create_bin, list_requests, raw_request
 from tests.servers import ServerProcess
 
@@ -33,8 +33,7 @@ def small_server(django_db_setup):
         "INSPECTOR_WEBSOCKET_BUFFER_BYTES": str(64 * 1024),
         # A viewer is cut off only once the kernel's buffers are full too: several
         # megabytes of events, more than the rate limits let one client send.
-        "INSPECTOR_BIN_RATE": "0",
-        "INSPECTOR_CLIENT_RATE": "0",
+        **NO_RATE_LIMITS,
         "INSPECTOR_READ_TIMEOUT": str(READ_TIMEOUT),
     }
     server = ServerProcess(env, name="small").start()
