@@ -119,7 +119,11 @@ elif DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
     # Under ASGI persistent connections leak; the pool hands them back instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 20}}
+    # Checked when taken from the pool, so that a restarted PostgreSQL costs no failed
+    # request; and a short wait for one, so that while PostgreSQL is away a capture is
+    # answered 503 (senders retry) within seconds rather than held for 20.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 3}}
 else:
     DATABASES = {"default": sqlite_database(DATA_DIR / "inspector.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,4 +1,5 @@
-"""Faults: Redis going away must never fail or lose a capture (PITFALLS.md)."""
+"""Faults: Redis going away must never fail or lose a capture (PITFALLS.md), and
+PostgreSQL going away must be told to senders (503), with nothing half written."""
 
 import asyncio
 import shutil
@@ -8,11 +9,12 @@ import tempfile
 import time
 
 import httpx
+import psycopg
 import pytest
 
-from tests.conftest import database_url
+from tests.conftest import NO_RATE_LIMITS, database_url
 from tests.integration.helpers import collect_request_ids, create_bin, list_requests, viewer
-from tests.servers import ServerProcess, require
+from tests.servers import POSTGRES_URL, PostgresDatabase, ServerProcess, require
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -104,3 +106,54 @@ async def test_it_closes_viewers_when_redis_goes_away_so_they_catch_up(server_on
         httpx.post(bin["url"], content=b"missed live")
         await asyncio.wait_for(ws.wait_closed(), 20)
     assert ws.close_code is not None
+
+
+@pytest.fixture
+def postgres_server(services):
+    """A server on a PostgreSQL database of its own, which the test may shut out."""
+    database = PostgresDatabase()
+    env = {
+        "DATABASE_URL": database.url,
+        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-faults-"),
+        **NO_RATE_LIMITS,
+    }
+    server = ServerProcess(env, name="dbfaults").start()
+    yield server, database
+    server.close()
+    allow_connections(database, True)
+    database.close()
+
+
+def allow_connections(database, allowed):
+    """Let connections into the database, or refuse new ones and end those there are:
+    to the server, PostgreSQL has gone away."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{database.name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [database.name],
+            )
+
+
+def test_while_postgresql_is_away_capture_answers_503_and_nothing_is_half_written(
+    postgres_server,
+):
+    server, database = postgres_server
+    bin = create_bin(server.base_url)
+    before = httpx.post(bin["url"], content=b"before")
+    allow_connections(database, False)
+    started = time.monotonic()
+    during = httpx.post(bin["url"], content=b"during", timeout=30)
+    assert during.status_code == 503
+    assert during.json()["error"]["code"] == "storage_unavailable"
+    assert during.headers["Retry-After"] == "5"
+    assert time.monotonic() - started < 10  # refused in time for a sender's timeout
+    allow_connections(database, True)
+    deadline = time.monotonic() + 30
+    while (after := httpx.post(bin["url"], content=b"after", timeout=30)).status_code != 200:
+        assert after.status_code == 503 and time.monotonic() < deadline
+    stored = list_requests(server.base_url, bin["id"])
+    assert [item["id"] for item in stored] == [after.json()["id"], before.json()["id"]]
+    counts = httpx.get(f"{server.base_url}/api/bins/{bin['id']}").json()
+    assert (counts["request_count"], counts["kept_count"]) == (2, 2)
