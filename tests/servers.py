@@ -112,7 +112,8 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited {self.process.returncode}:\n{self.output()}")
             try:
-                if httpx.get(self.base_url + "/", timeout=2).status_code == 200:
+                # Any answer of the app's (a redirect to https, say) means it serves.
+                if httpx.get(self.base_url + "/", timeout=2).status_code < 500:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
