@@ -28,21 +28,32 @@ def database_url(settings_dict):
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def app_server(django_db_setup, django_db_blocker):
-    """Inspector under Daphne in a subprocess, on the test database of this run."""
+@contextlib.contextmanager
+def server_on_test_database(name, **env):
+    """Inspector under Daphne in a subprocess, on the test database of this run,
+    without rate limits unless `env` (on top) sets them."""
     from django.db import connection
 
     # pytest-django sets up only the databases that collected tests ask for.
     assert "test" in str(connection.settings_dict["NAME"]), "mark the test django_db"
     env = {
         "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-app-"),
+        "DATA_DIR": tempfile.mkdtemp(prefix=f"inspector-{name}-"),
         **NO_RATE_LIMITS,
+        **env,
     }
-    server = ServerProcess(env).start()
-    yield server
-    server.close()
+    server = ServerProcess(env, name=name).start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup, django_db_blocker):
+    """Inspector under Daphne in a subprocess, on the test database of this run."""
+    with server_on_test_database("app") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """What the page says of retention and expiry, in headless Chromium."""
 
-import tempfile
 from datetime import timedelta
 
 import httpx
@@ -10,9 +9,8 @@ from playwright.sync_api import expect
 
 from bins.models import Bin
 from tests.browser.test_inspect_page import wait_live
-from tests.conftest import database_url
+from tests.conftest import server_on_test_database
 from tests.integration.helpers import create_bin
-from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CAP = 10
@@ -23,18 +21,13 @@ BURST = 20
 def capped_server(django_db_setup, django_db_blocker):
     """A server on the test database whose bins keep their newest CAP requests and
     take 1 request a second, in bursts of BURST."""
-    from django.db import connection
-
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-capped-"),
+    capped = {
         "INSPECTOR_MAX_REQUESTS_PER_BIN": str(CAP),
         "INSPECTOR_BIN_RATE": "1",
         "INSPECTOR_BIN_BURST": str(BURST),
     }
-    server = ServerProcess(env, name="capped").start()
-    yield server
-    server.close()
+    with server_on_test_database("capped", **capped) as server:
+        yield server
 
 
 def test_the_page_shows_what_the_bin_keeps_warns_near_the_cap_and_counts_drops(capped_server, page):

@@ -9,8 +9,8 @@ import tempfile
 import httpx
 import pytest
 
-from tests.conftest import NO_RATE_LIMITS, database_url
-from tests.servers import BASE_DIR, ServerProcess
+from tests.conftest import server_on_test_database
+from tests.servers import BASE_DIR
 
 PRODUCTION = {
     "PUBLIC_URL": "https://hooks.example.com",
@@ -39,17 +39,8 @@ def test_the_production_settings_pass_djangos_deployment_checks():
 @pytest.fixture(scope="module")
 def https_server(django_db_setup, django_db_blocker):
     """A server with the production settings, on the test database."""
-    from django.db import connection
-
-    env = {
-        **PRODUCTION,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-https-"),
-        **NO_RATE_LIMITS,
-    }
-    server = ServerProcess(env, name="https").start()
-    yield server
-    server.close()
+    with server_on_test_database("https", **PRODUCTION) as server:
+        yield server
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import NO_RATE_LIMITS, database_url
+from tests.conftest import NO_RATE_LIMITS, server_on_test_database
 from tests.integration.helpers import collect_request_ids, create_bin, list_requests, viewer
 from tests.servers import POSTGRES_URL, PostgresDatabase, ServerProcess, require
 
@@ -72,16 +72,8 @@ def redis_server():
 @pytest.fixture
 def server_on(redis_server, django_db_setup):
     """Inspector on the test database and the private Redis."""
-    from django.db import connection
-
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-faults-"),
-        "REDIS_URL": redis_server.url,
-    }
-    server = ServerProcess(env, name="faults").start()
-    yield server
-    server.close()
+    with server_on_test_database("faults", REDIS_URL=redis_server.url) as server:
+        yield server
 
 
 async def test_it_stores_and_answers_captures_while_redis_is_down(server_on, redis_server):

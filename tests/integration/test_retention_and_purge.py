@@ -2,7 +2,6 @@
 one bin, and the purge that the server runs on its own."""
 
 import asyncio
-import tempfile
 import time
 from datetime import timedelta
 
@@ -11,9 +10,8 @@ import pytest
 from django.utils import timezone
 
 from bins.models import Bin
-from tests.conftest import NO_RATE_LIMITS, database_url, scaled
+from tests.conftest import scaled, server_on_test_database
 from tests.integration.helpers import create_bin, list_requests
-from tests.servers import ServerProcess
 
 CAP = 20
 
@@ -47,17 +45,8 @@ async def test_two_processes_keep_exactly_the_newest_requests_of_a_bin(capped_se
 @pytest.fixture
 def purging_server(django_db_setup):
     """A server on the test database that purges every second."""
-    from django.db import connection
-
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-purge-"),
-        "INSPECTOR_PURGE_INTERVAL": "1",
-        **NO_RATE_LIMITS,
-    }
-    server = ServerProcess(env, name="purge").start()
-    yield server
-    server.close()
+    with server_on_test_database("purge", INSPECTOR_PURGE_INTERVAL="1") as server:
+        yield server
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,16 +4,14 @@ import asyncio
 import os
 import signal
 import socket
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import NO_RATE_LIMITS, database_url
+from tests.conftest import server_on_test_database
 from tests.integration.helpers import create_bin, list_requests, raw_request
-from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIMIT = 1000
@@ -23,22 +21,15 @@ READ_TIMEOUT = 3
 @pytest.fixture(scope="module")
 def small_server(django_db_setup):
     """A server whose body limit is LIMIT bytes and read timeout READ_TIMEOUT seconds,
-    without rate limits."""
-    from django.db import connection
-
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-small-"),
+    without rate limits: a viewer is cut off only once the kernel's buffers are full
+    too, several megabytes of events, more than the limits let one client send."""
+    small = {
         "INSPECTOR_MAX_BODY_BYTES": str(LIMIT),
         "INSPECTOR_WEBSOCKET_BUFFER_BYTES": str(64 * 1024),
-        # A viewer is cut off only once the kernel's buffers are full too: several
-        # megabytes of events, more than the rate limits let one client send.
-        **NO_RATE_LIMITS,
         "INSPECTOR_READ_TIMEOUT": str(READ_TIMEOUT),
     }
-    server = ServerProcess(env, name="small").start()
-    yield server
-    server.close()
+    with server_on_test_database("small", **small) as server:
+        yield server
 
 
 def test_it_keeps_header_names_with_underscores_and_their_case(small_server):
