@@ -4,15 +4,18 @@ import asyncio
 import contextlib
 import functools
 import json
+import re
 import time
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from . import live
+from . import access, live
+from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
-from .models import Bin, CapturedRequest
+from .models import Bin, BinToken, CapturedRequest
 from .queries import (
     MAX_PAGE,
     delete_requests_async,
@@ -21,10 +24,18 @@ from .queries import (
     requests_after,
     requests_before,
 )
-from .serializers import bin_json, parse_whole_number, request_detail_json, request_json
+from .serializers import (
+    bin_json,
+    masked_names,
+    parse_whole_number,
+    request_detail_json,
+    request_json,
+    token_json,
+)
 
 DEFAULT_PAGE = 50
 MAX_WAIT = 60
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # an RFC 9110 token, lower case
 
 
 class ApiError(Exception):
@@ -43,9 +54,46 @@ def base_url(request):
     return settings.PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
 
 
-def endpoint(*methods):
-    """JSON endpoint: method check (405 with Allow), the bin looked up (404), and
-    ApiError turned into the one error shape."""
+SAFE_METHODS = ("GET", "HEAD")
+_csrf = CsrfViewMiddleware(lambda request: None)
+
+
+def csrf_refused(request):
+    """Whether Django's CSRF check refuses this request."""
+    _csrf.process_request(request)
+    return _csrf.process_view(request, None, (), {}) is not None
+
+
+async def caller_of(request):
+    return await access.caller_from(
+        request.session, await request.auser(), request.headers.get("Authorization")
+    )
+
+
+def refuse(level, needed):
+    if level == NONE:
+        if settings.INSPECTOR_REQUIRE_LOGIN:
+            message = "Sign in, or send Authorization: Bearer <token> for this bin."
+            return error(401, "login_required", message, headers={"WWW-Authenticate": "Bearer"})
+        message = (
+            "This bin is private: open it in its owner's browser or with a share link, "
+            "or send Authorization: Bearer <token>."
+        )
+        return error(401, "bin_private", message, headers={"WWW-Authenticate": "Bearer"})
+    if needed == OWNER:
+        return error(403, "owner_only", "Only the bin's owner can do this.")
+    return error(403, "read_only", "Your access to this bin is read-only.")
+
+
+def endpoint(*methods, needs=None):
+    """JSON endpoint: method check (405 with Allow), the caller's credentials (CSRF
+    checked when a session cookie carries them), the bin looked up (404, 410), the
+    caller's access to it checked (401, 403: `needs` maps a method to the level it
+    takes; reads need READ and changes EDIT unless said), and ApiError turned into
+    the one error shape. Views get (request, bin, level, **kwargs)."""
+    needs = {method: READ if method in SAFE_METHODS else EDIT for method in methods} | (
+        needs or {}
+    )
 
     def decorate(view):
         @csrf_exempt
@@ -58,15 +106,23 @@ def endpoint(*methods):
                     f"Use {', '.join(methods)} here.",
                     headers={"Allow": ", ".join(methods)},
                 )
+            caller = await caller_of(request)
+            by_session = caller.bearer is None and settings.SESSION_COOKIE_NAME in request.COOKIES
+            if request.method not in SAFE_METHODS and by_session and csrf_refused(request):
+                message = "Reload the page: its CSRF token is missing or out of date."
+                return error(403, "csrf_failed", message)
             try:
                 if bin_id is None:
-                    return await view(request, **kwargs)
+                    return await view(request, caller, **kwargs)
                 bin = await get_bin_async(bin_id)
                 if bin is None:
                     return error(404, "bin_not_found", "There is no bin with this id.")
                 if bin.has_expired():
                     return error(410, "bin_expired", "This bin has expired; create a new one.")
-                return await view(request, bin, **kwargs)
+                level = await off_loop(access.access_level)(bin, caller)
+                if level < needs[request.method]:
+                    return refuse(level, needs[request.method])
+                return await view(request, bin, level, **kwargs)
             except ApiError as problem:
                 return error(problem.status, problem.code, problem.message)
 
@@ -97,48 +153,105 @@ def parse_json_body(request):
     return data
 
 
-def clean_name(value):
+def clean_name(value, field="name"):
     if not isinstance(value, str) or len(value.strip()) > 100:
-        raise ApiError(400, "invalid_name", "name must be text of at most 100 characters.")
+        raise ApiError(400, f"invalid_{field}", f"{field} must be text of at most 100 characters.")
     return value.strip()
+
+
+def clean_bool(value, field):
+    if not isinstance(value, bool):
+        raise ApiError(400, f"invalid_{field}", f"{field} must be true or false.")
+    return value
+
+
+def clean_header_names(value):
+    """ "X-Api-Key, x-signature" -> "x-api-key, x-signature"; names are RFC 9110 tokens."""
+    if not isinstance(value, str) or len(value) > 1000:
+        raise ApiError(400, "invalid_mask_extra", "mask_extra must be text of header names.")
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    if not all(TOKEN.fullmatch(name) for name in names):
+        message = "mask_extra must be header names separated by commas."
+        raise ApiError(400, "invalid_mask_extra", message)
+    return ", ".join(dict.fromkeys(names))
 
 
 async def not_found(request):
     return error(404, "not_found", "There is no API endpoint at this address.")
 
 
+def create_bin(name, private, user_id):
+    """A new bin and its first owner token (the secret, shown once)."""
+    bin = Bin.objects.create(name=name, private=private, owner_id=user_id)
+    _, secret = access.create_token(bin, BinToken.OWNER, "created with the bin")
+    return bin, secret
+
+
 @endpoint("POST")
-async def bins_collection(request):
-    bin = Bin(name=clean_name(parse_json_body(request).get("name", "")))
-    await bin.asave()
-    return JsonResponse(bin_json(bin, base_url(request)), status=201)
+async def bins_collection(request, caller):
+    if settings.INSPECTOR_REQUIRE_LOGIN and not caller.signed_in:
+        message = "Sign in to create bins."
+        return error(401, "login_required", message, headers={"WWW-Authenticate": "Bearer"})
+    data = parse_json_body(request)
+    name = clean_name(data.get("name", ""))
+    private = clean_bool(data.get("private", False), "private")
+    bin, secret = await off_loop(create_bin)(name, private, caller.user_id)
+    if "Origin" in request.headers:
+        # A browser page created it: its session is the owner from now on.
+        await access.remember_owned(request.session, bin.id)
+    return JsonResponse({**bin_json(bin, base_url(request), OWNER), "token": secret}, status=201)
 
 
-@endpoint("GET", "DELETE")
-async def bin_resource(request, bin):
+def bin_changes(data):
+    """The fields of a PATCH body, checked."""
+    checks = {
+        "name": clean_name,
+        "private": lambda value: clean_bool(value, "private"),
+        "mask_headers": lambda value: clean_bool(value, "mask_headers"),
+        "mask_extra": clean_header_names,
+    }
+    unknown = set(data) - set(checks)
+    if unknown:
+        message = f"Unknown field: {sorted(unknown)[0]}; a bin takes {', '.join(checks)}."
+        raise ApiError(400, "invalid_field", message)
+    return {name: checks[name](value) for name, value in data.items()}
+
+
+@endpoint("GET", "PATCH", "DELETE", needs={"PATCH": OWNER})
+async def bin_resource(request, bin, level):
     if request.method == "DELETE":
         bin_id = bin.id
         await bin.adelete()
         await live.publish(bin_id, live.bin_deleted())
         return HttpResponse(status=204)
-    return JsonResponse(bin_json(bin, base_url(request)))
+    if request.method == "PATCH":
+        changes = bin_changes(parse_json_body(request))
+        for name, value in changes.items():
+            setattr(bin, name, value)
+        await bin.asave(update_fields=list(changes))
+        public = bin_json(bin, base_url(request))
+        await live.publish(bin.id, live.bin_updated(public))
+        if "private" in changes:
+            await live.publish(bin.id, live.access_changed())
+    return JsonResponse(bin_json(bin, base_url(request), level))
 
 
-def requests_page(bin_id, after, before, limit):
+def requests_page(bin, after, before, limit):
+    masked = masked_names(bin)
     if after is not None:
-        rows = requests_after(bin_id, after, limit)
-        return {"requests": [request_json(r) for r in rows], "next_before": None}
-    rows = requests_before(bin_id, before, limit + 1)
+        rows = requests_after(bin.id, after, limit)
+        return {"requests": [request_json(r, masked) for r in rows], "next_before": None}
+    rows = requests_before(bin.id, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "requests": [request_json(r) for r in rows],
+        "requests": [request_json(r, masked) for r in rows],
         "next_before": rows[-1].id if more else None,
     }
 
 
 @endpoint("GET", "DELETE")
-async def requests_collection(request, bin):
+async def requests_collection(request, bin, level):
     if request.method == "DELETE":
         await delete_requests_async(bin.id)
         await live.publish(bin.id, live.bin_cleared())
@@ -146,11 +259,11 @@ async def requests_collection(request, bin):
     limit = int_param(request, "limit", DEFAULT_PAGE, MAX_PAGE) or DEFAULT_PAGE
     after = int_param(request, "after")
     before = int_param(request, "before")
-    return JsonResponse(await off_loop(requests_page)(bin.id, after, before, limit))
+    return JsonResponse(await off_loop(requests_page)(bin, after, before, limit))
 
 
 @endpoint("GET")
-async def requests_wait(request, bin):
+async def requests_wait(request, bin, level):
     """Long poll: answer as soon as a request newer than `after` exists."""
     after = int_param(request, "after", 0)
     timeout = int_param(request, "timeout", 30, MAX_WAIT)
@@ -166,7 +279,7 @@ async def requests_wait(request, bin):
     try:
         while True:
             news.clear()
-            page = await off_loop(requests_page)(bin.id, after, None, limit)
+            page = await off_loop(requests_page)(bin, after, None, limit)
             remaining = deadline - time.monotonic()
             if page["requests"] or remaining <= 0:
                 return JsonResponse(page)
@@ -184,20 +297,52 @@ async def get_request(bin, request_id):
 
 
 @endpoint("GET", "DELETE")
-async def request_resource(request, bin, request_id):
+async def request_resource(request, bin, level, request_id):
     row = await get_request(bin, request_id)
     if request.method == "DELETE":
         if await delete_requests_async(bin.id, row.id):
             await live.publish(bin.id, live.request_deleted(row.id))
         return HttpResponse(status=204)
-    return JsonResponse(request_detail_json(row))
+    return JsonResponse(request_detail_json(row, masked_names(bin)))
 
 
 @endpoint("GET")
-async def request_body(request, bin, request_id):
+async def request_body(request, bin, level, request_id):
     row = await get_request(bin, request_id)
     response = HttpResponse(bytes(row.body), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="request-{row.id}.bin"'
     # Never rendered by the browser, whatever a stranger put in it.
     response["Content-Security-Policy"] = "sandbox"
     return response
+
+
+def share_url(request, secret):
+    return f"{base_url(request)}/share/{secret}"
+
+
+@endpoint("GET", "POST", needs={"GET": OWNER, "POST": OWNER})
+async def tokens_collection(request, bin, level):
+    """The bin's tokens: owner tokens for scripts, read tokens behind share links."""
+    if request.method == "POST":
+        data = parse_json_body(request)
+        kind = data.get("kind", BinToken.READ)
+        if kind not in (BinToken.READ, BinToken.OWNER):
+            raise ApiError(400, "invalid_kind", 'kind must be "read" or "owner".')
+        label = clean_name(data.get("label", ""), "label")
+        row, secret = await off_loop(access.create_token)(bin, kind, label)
+        answer = {**token_json(row), "token": secret}
+        if kind == BinToken.READ:
+            answer["share_url"] = share_url(request, secret)
+        return JsonResponse(answer, status=201)
+    rows = [row async for row in bin.tokens.order_by("created_at", "id")]
+    return JsonResponse({"tokens": [token_json(row) for row in rows]})
+
+
+@endpoint("DELETE", needs={"DELETE": OWNER})
+async def token_resource(request, bin, level, token_id):
+    deleted, _ = await BinToken.objects.filter(bin=bin, pk=token_id).adelete()
+    if not deleted:
+        raise ApiError(404, "token_not_found", "There is no token with this id in this bin.")
+    # Viewers let in by it are let go: each open websocket checks its access again.
+    await live.publish(bin.id, live.access_changed())
+    return HttpResponse(status=204)

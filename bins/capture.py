@@ -41,6 +41,8 @@ class Capture:
     id: int | None = None
     # Set by the rate limits: the seconds until it would have passed. Not stored.
     refused_for: float = 0.0
+    # Set by the writer once stored: the header names its bin masks. Not stored.
+    masked: frozenset = frozenset()
 
     @property
     def pk(self):

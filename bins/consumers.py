@@ -4,14 +4,25 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import live
-from .hub import get_hub
-from .queries import get_bin_async, requests_after_async
-from .serializers import parse_whole_number, request_json
+from inspector.origins import header
 
+from . import access, live
+from .hub import get_hub
+from .queries import get_bin, off_loop, requests_after_async
+from .serializers import masked_names, parse_whole_number, request_json
+
+NO_ACCESS = 4403  # private bin, or access revoked: the page says so
 BIN_NOT_FOUND = 4404
 EVENTS_LOST = 1011  # the page reconnects and catches up with ?after=
 FRAME_SIZE = 100  # requests per backlog frame
+
+
+def bin_and_level(bin_id, caller):
+    """The bin (None when gone or expired) and the caller's access to it."""
+    bin = get_bin(bin_id)
+    if bin is None or bin.has_expired():
+        return None, access.NONE
+    return bin, access.access_level(bin, caller)
 
 
 def parse_after(query_string):
@@ -28,11 +39,14 @@ class BinConsumer(AsyncWebsocketConsumer):
         self.bin_id = None
         self.behind = False
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
-        bin = await get_bin_async(bin_id)
-        if bin is None or bin.has_expired():
+        self.caller = await access.caller_from(
+            self.scope["session"], self.scope["user"], header(self.scope, b"authorization")
+        )
+        bin, level = await off_loop(bin_and_level)(bin_id, self.caller)
+        if bin is None or level == access.NONE:
             # Accept then close, so the page learns why instead of a bare 403.
             await self.accept()
-            await self.close(code=BIN_NOT_FOUND)
+            await self.close(code=BIN_NOT_FOUND if bin is None else NO_ACCESS)
             return
         # Listen before reading the backlog: a request committed in between then
         # arrives twice rather than never, and clients de-duplicate by id.
@@ -41,16 +55,17 @@ class BinConsumer(AsyncWebsocketConsumer):
         await self.accept()
         after = parse_after(self.scope["query_string"])
         if after is not None:
-            await self.send_backlog(bin_id, after)
+            await self.send_backlog(bin, after)
 
-    async def send_backlog(self, bin_id, after):
+    async def send_backlog(self, bin, after):
         limit = settings.INSPECTOR_BACKLOG_LIMIT
-        missed = await requests_after_async(bin_id, after, limit + 1)
+        missed = await requests_after_async(bin.id, after, limit + 1)
         if len(missed) > limit:
             await self.send(text_data=live.encode(live.gap()))
             return
+        masked = masked_names(bin)
         for start in range(0, len(missed), FRAME_SIZE):
-            frame = [request_json(r) for r in missed[start : start + FRAME_SIZE]]
+            frame = [request_json(r, masked) for r in missed[start : start + FRAME_SIZE]]
             await self.send(text_data=live.encode(live.requests_created(frame)))
 
     async def disconnect(self, code):
@@ -62,6 +77,13 @@ class BinConsumer(AsyncWebsocketConsumer):
             self.bin_id = None
             await self.close(code=EVENTS_LOST)
             return
+        if event["text"] == live.ACCESS_CHANGED:
+            bin, level = await off_loop(bin_and_level)(self.bin_id, self.caller)
+            if bin is not None and level == access.NONE:
+                await get_hub().unlisten(self.bin_id, self.relay)
+                self.bin_id = None
+                await self.close(code=NO_ACCESS)
+                return
         if time.time() - event["at"] > live.MAX_LAG:
             if not self.behind:
                 self.behind = True

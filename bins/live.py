@@ -56,6 +56,18 @@ def bin_deleted():
     return {"type": "bin.deleted"}
 
 
+def bin_updated(bin):
+    return {"type": "bin.updated", "bin": bin}
+
+
+def access_changed():
+    """Who may read the bin changed: each viewer's access is checked again."""
+    return {"type": "access.changed"}
+
+
+ACCESS_CHANGED = '{"type":"access.changed"}'
+
+
 def gap():
     return {"type": "gap"}
 

@@ -44,6 +44,17 @@ class Bin(models.Model):
     dropped_through = models.BigIntegerField(default=0)
     # Requests refused by the rate limits (answered 429, not stored).
     refused_count = models.PositiveBigIntegerField(default=0)
+    # Private: reading needs the owner (session, login or owner token) or a read
+    # token (share link); capture is open either way (bins.access).
+    private = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Masking hides the values of sensitive headers in what the page and API show;
+    # what is stored does not change (bins.serializers).
+    mask_headers = models.BooleanField(default=False)
+    # More header names to mask in this bin, comma-separated, beyond the defaults.
+    mask_extra = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         indexes = [
@@ -56,6 +67,23 @@ class Bin(models.Model):
 
     def has_expired(self, now=None):
         return self.expires_at <= (now or timezone.now())
+
+
+class BinToken(models.Model):
+    """A secret that opens a bin: OWNER tokens do all its owner can, READ tokens
+    (share links) only read. Only a hash is kept; the token is shown once."""
+
+    OWNER, READ = "owner", "read"
+    KINDS = [(OWNER, "owner"), (READ, "read")]
+
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    label = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.kind} token {self.pk} of bin {self.bin_id}"
 
 
 class CapturedRequest(models.Model):

@@ -6,7 +6,10 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 
+from .access import LEVEL_NAMES
+
 PREVIEW_BYTES = 2048
+MASK = "••••••••"
 
 
 def parse_whole_number(value):
@@ -22,8 +25,9 @@ def ws_base(base_url):
     return "ws" + base_url[len("http") :]
 
 
-def bin_json(bin, base_url):
-    return {
+def bin_json(bin, base_url, level=None):
+    """A Bin; with the caller's access `level` (bins.access) when known."""
+    data = {
         "id": bin.id,
         "name": bin.name,
         "url": f"{base_url}/b/{bin.id}",
@@ -37,7 +41,43 @@ def bin_json(bin, base_url):
         "dropped_count": bin.dropped_count,
         "refused_count": bin.refused_count,
         "max_requests": settings.INSPECTOR_MAX_REQUESTS_PER_BIN,
+        "private": bin.private,
+        "mask_headers": bin.mask_headers,
+        "mask_extra": bin.mask_extra,
     }
+    if level is not None:
+        data["access"] = LEVEL_NAMES[level]
+    return data
+
+
+def masked_names(bin):
+    """The lower-case header names whose values `bin` hides, or an empty set."""
+    return names_to_mask(bin.mask_headers, bin.mask_extra)
+
+
+def names_to_mask(mask_headers, mask_extra):
+    if not mask_headers:
+        return frozenset()
+    extra = (name.strip() for name in mask_extra.split(","))
+    return frozenset([*settings.INSPECTOR_SENSITIVE_HEADERS, *(name for name in extra if name)])
+
+
+def mask(headers, masked):
+    """`headers` with the values of `masked` names replaced, and the names hidden."""
+    if not masked:
+        return headers, []
+    shown, hidden = [], []
+    for name, value in headers:
+        if name.lower() in masked:
+            shown.append([name, MASK])
+            hidden.append(name)
+        else:
+            shown.append([name, value])
+    return shown, hidden
+
+
+def token_json(row):
+    return {"id": row.pk, "kind": row.kind, "label": row.label, "created_at": iso(row.created_at)}
 
 
 def as_text(data, final=True):
@@ -53,8 +93,10 @@ def as_text(data, final=True):
         return None
 
 
-def request_json(req):
+def request_json(req, masked=frozenset()):
+    """A Request; the values of headers named in `masked` hidden (masked_names())."""
     size = len(req.body)
+    headers, hidden = mask(req.headers, masked)
     whole = size <= PREVIEW_BYTES and not req.body_truncated
     preview = as_text(bytes(req.body[:PREVIEW_BYTES]), final=whole)
     query = "?" + req.query_string if req.query_string else ""
@@ -66,7 +108,8 @@ def request_json(req):
         "path": req.path,
         "query_string": req.query_string,
         "query": [list(pair) for pair in parse_qsl(req.query_string, keep_blank_values=True)],
-        "headers": req.headers,
+        "headers": headers,
+        "masked_headers": hidden,
         "content_type": req.content_type,
         "body_size": req.body_size,
         "body_truncated": req.body_truncated,
@@ -77,10 +120,10 @@ def request_json(req):
     }
 
 
-def request_detail_json(req):
+def request_detail_json(req, masked=frozenset()):
     body = bytes(req.body)
     return {
-        **request_json(req),
+        **request_json(req, masked),
         "body_text": as_text(body, final=not req.body_truncated),
         "body_base64": base64.b64encode(body).decode("ascii"),
     }

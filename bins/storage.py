@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Bin, CapturedRequest
+from .serializers import names_to_mask
 
 COLUMNS = (
     "bin_id",
@@ -62,7 +63,7 @@ def row_values(record, fields):
 
 def count_on_bins(cursor, per_bin, refused, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
-    have not expired. The update locks each bin row (in sorted order, so processes
+    have not expired, each with the header names it masks. The update locks each bin row (in sorted order, so processes
     cannot deadlock), which also keeps a concurrent delete from orphaning the
     batch's rows, and makes retention exact under concurrent writers."""
     ops = connection.ops
@@ -70,9 +71,10 @@ def count_on_bins(cursor, per_bin, refused, now):
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
         "kept_count = kept_count + %s, refused_count = refused_count + %s, "
-        "last_activity_at = %s, expires_at = %s WHERE id = %s AND expires_at > %s"
+        "last_activity_at = %s, expires_at = %s WHERE id = %s AND expires_at > %s "
+        "RETURNING mask_headers, mask_extra"
     )
-    existing = set()
+    existing = {}
     for bin_id in sorted(per_bin | refused):
         params = [
             per_bin[bin_id] + refused[bin_id],
@@ -84,8 +86,8 @@ def count_on_bins(cursor, per_bin, refused, now):
             ops.adapt_datetimefield_value(now),
         ]
         cursor.execute(sql, params)
-        if cursor.rowcount:
-            existing.add(bin_id)
+        for mask_headers, mask_extra in cursor.fetchall():
+            existing[bin_id] = names_to_mask(mask_headers, mask_extra)
     return existing
 
 
@@ -148,7 +150,8 @@ def store_postgresql(records, per_bin, refused, now):
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
         "kept_count = kept_count + %b, refused_count = refused_count + %b, "
-        "last_activity_at = %b, expires_at = %b WHERE id = %b AND expires_at > %b RETURNING id"
+        "last_activity_at = %b, expires_at = %b WHERE id = %b AND expires_at > %b "
+        "RETURNING id, mask_headers, mask_extra"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
     # Rows of a bin the updates did not find are left out, in the same statement.
@@ -191,7 +194,11 @@ def store_postgresql(records, per_bin, refused, now):
                 inserted.execute(insert, [*map(list, columns), now])
             for bin_id in sorted(per_bin):
                 psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
-        existing = {row[0] for cursor in updates for row in cursor.fetchall()}
+        existing = {
+            bin_id: names_to_mask(mask_headers, mask_extra)
+            for cursor in updates
+            for bin_id, mask_headers, mask_extra in cursor.fetchall()
+        }
         if records:
             stored = [record for record in records if record.bin_id in existing]
             for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
@@ -212,7 +219,8 @@ def store_batch(records):
     most INSPECTOR_MAX_REQUESTS_PER_BIN per bin; those the rate limits refused
     (`refused_for`) are only counted. Returns the records their bins took: the
     stored ones, each now with its id, and the refused ones. A record whose bin
-    does not exist (any more) or has expired is left out, unsaved."""
+    does not exist (any more) or has expired is left out, unsaved. Each record
+    taken gets `masked`: the header names its bin hides (serializers.request_json)."""
     accepted = [record for record in records if not record.refused_for]
     per_bin = Counter(record.bin_id for record in accepted)
     refused = Counter(record.bin_id for record in records if record.refused_for)
@@ -228,4 +236,7 @@ def store_batch(records):
                     insert_requests(cursor, stored)
                     keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
                     drop_oldest(cursor, {record.bin_id for record in stored}, keep)
-    return [record for record in records if record.bin_id in existing]
+    taken = [record for record in records if record.bin_id in existing]
+    for record in taken:
+        record.masked = existing[record.bin_id]
+    return taken

@@ -42,7 +42,7 @@ def encoded_requests(stored):
     the server's event loop only joins texts into frames."""
     per_bin = defaultdict(list)
     for record in sorted(stored, key=lambda r: r.pk):
-        per_bin[record.bin_id].append(live.encode(request_json(record)))
+        per_bin[record.bin_id].append(live.encode(request_json(record, record.masked)))
     return dict(per_bin)
 
 

@@ -1,5 +1,6 @@
 """ASGI entry point: /b/ goes to our capture app, the rest to Django; websockets
-pass the origin check, then the bin consumer."""
+pass the origin check, get their session and user, then the bin consumer (which
+checks the bin's access rules)."""
 
 import os
 
@@ -9,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inspector.settings")
 django_application = get_asgi_application()
 
 # Imported after Django is set up: they use models.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
@@ -32,6 +34,6 @@ async def http_router(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": http_router,
-        "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

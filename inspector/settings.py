@@ -67,7 +67,9 @@ if PUBLIC_URL:
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
     "channels",
     "bins",
@@ -75,7 +77,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "inspector.middleware.security_headers",
 ]
 
@@ -184,10 +189,27 @@ if INSPECTOR_HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("INSPECTOR_HSTS_INCLUDE_SUBDOMAINS", "false")
     SECURE_HSTS_PRELOAD = envbool("INSPECTOR_HSTS_PRELOAD", "false")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
-# CSP frame-ancestors 'none' does what X-Frame-Options would (inspector.middleware); the
-# API takes no cookies, so there is no ambient authority for CSRF to guard
-# (docs/decisions.md).
-SILENCED_SYSTEM_CHECKS = ["security.W002", "security.W003"]
+# CSP frame-ancestors 'none' does what X-Frame-Options would (inspector.middleware). The
+# API checks CSRF itself, on the requests a session cookie authorizes: the rest carry
+# no ambient authority (docs/decisions.md).
+SILENCED_SYSTEM_CHECKS = ["security.W002"]
+
+# A browser's session remembers the bins it created (their owner) and the share links
+# it opened; a year, so that it outlives the bins it owns.
+SESSION_COOKIE_AGE = 365 * 24 * 3600
+SESSION_COOKIE_HTTPONLY = True
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+# Teams: creating and viewing bins needs a Django user (`manage.py createuser`);
+# capture URLs stay open to senders.
+INSPECTOR_REQUIRE_LOGIN = envbool("INSPECTOR_REQUIRE_LOGIN", "false")
+# Header names whose values a bin with masking on hides, beyond these three.
+INSPECTOR_SENSITIVE_HEADERS = [
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    *(name.lower() for name in envlist("INSPECTOR_SENSITIVE_HEADERS")),
+]
 APPEND_SLASH = True
 
 LOGGING = {

@@ -1,3 +1,4 @@
+from django.contrib.auth.views import LoginView
 from django.urls import path, re_path
 
 from bins import api, pages
@@ -7,11 +8,16 @@ BIN = r"(?P<bin_id>[a-z2-7]{16})"
 urlpatterns = [
     path("", pages.home, name="home"),
     re_path(rf"^bins/{BIN}/$", pages.inspect, name="inspect"),
+    re_path(r"^share/(?P<token>[A-Za-z0-9_-]{1,100})$", pages.share, name="share"),
+    path("login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", pages.logout, name="logout"),
     re_path(r"^api/bins/?$", api.bins_collection),
     re_path(rf"^api/bins/{BIN}/?$", api.bin_resource),
     re_path(rf"^api/bins/{BIN}/requests/?$", api.requests_collection),
     re_path(rf"^api/bins/{BIN}/requests/wait/?$", api.requests_wait),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/?$", api.request_resource),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/body/?$", api.request_body),
+    re_path(rf"^api/bins/{BIN}/tokens/?$", api.tokens_collection),
+    re_path(rf"^api/bins/{BIN}/tokens/(?P<token_id>[0-9]+)/?$", api.token_resource),
     re_path(r"^api/", api.not_found),
 ]

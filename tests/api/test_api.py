@@ -205,8 +205,8 @@ async def test_any_api_path_that_is_not_found_answers_in_the_error_shape(async_c
 @pytest.mark.parametrize(
     ("method", "suffix", "allow"),
     [
-        ("post", "", "GET, DELETE"),
-        ("put", "", "GET, DELETE"),
+        ("post", "", "GET, PATCH, DELETE"),
+        ("put", "", "GET, PATCH, DELETE"),
         ("post", "/requests", "GET, DELETE"),
         ("post", "/requests/wait", "GET"),
         ("delete", "/requests/wait", "GET"),

@@ -9,7 +9,14 @@ from django.test import RequestFactory
 
 from bins.api import base_url
 from bins.models import Bin, CapturedRequest
-from bins.serializers import PREVIEW_BYTES, bin_json, request_detail_json, request_json
+from bins.serializers import (
+    MASK,
+    PREVIEW_BYTES,
+    bin_json,
+    masked_names,
+    request_detail_json,
+    request_json,
+)
 
 REQUEST_KEYS = {
     "id",
@@ -20,6 +27,7 @@ REQUEST_KEYS = {
     "query_string",
     "query",
     "headers",
+    "masked_headers",
     "content_type",
     "body_size",
     "body_truncated",
@@ -112,6 +120,7 @@ def test_request_json_values(make_request, bin_id):
         "query_string": "x=1&x=2",
         "query": [["x", "1"], ["x", "2"]],
         "headers": [["Host", "hooks.example.com"], ["X-Foo", "1"], ["x-foo", "2"]],
+        "masked_headers": [],
         "content_type": "application/json",
         "body_size": 8,
         "body_truncated": False,
@@ -120,6 +129,51 @@ def test_request_json_values(make_request, bin_id):
         "remote_addr": "203.0.113.9",
         "received_at": "2025-03-04T05:06:07.890123Z",
     }
+
+
+SECRET_HEADERS = [
+    ["Authorization", "Bearer sk_live_1"],
+    ["cookie", "session=abc"],
+    ["PROXY-AUTHORIZATION", "Basic eDp5"],
+    ["X-Api-Key", "k-123"],
+    ["X-Other", "visible"],
+]
+
+
+def test_masking_hides_the_values_of_sensitive_headers_whatever_their_case(make_request):
+    req = make_request(headers=SECRET_HEADERS)
+    masked = masked_names(Bin(mask_headers=True))
+    data = request_detail_json(req, masked)
+    assert data["headers"] == [
+        ["Authorization", MASK],
+        ["cookie", MASK],
+        ["PROXY-AUTHORIZATION", MASK],
+        ["X-Api-Key", "k-123"],
+        ["X-Other", "visible"],
+    ]
+    assert data["masked_headers"] == ["Authorization", "cookie", "PROXY-AUTHORIZATION"]
+    assert "sk_live_1" not in json.dumps(data)
+    assert req.headers == SECRET_HEADERS  # what is stored does not change
+
+
+def test_masking_takes_a_bins_own_extra_names(make_request):
+    bin = Bin(mask_headers=True, mask_extra="x-api-key, x-signature")
+    data = request_json(make_request(headers=SECRET_HEADERS), masked_names(bin))
+    assert dict(data["headers"])["X-Api-Key"] == MASK
+    assert dict(data["headers"])["X-Other"] == "visible"
+
+
+def test_masking_takes_the_configured_extra_names(make_request, settings):
+    settings.INSPECTOR_SENSITIVE_HEADERS = [*settings.INSPECTOR_SENSITIVE_HEADERS, "x-other"]
+    data = request_json(make_request(headers=SECRET_HEADERS), masked_names(Bin(mask_headers=True)))
+    assert dict(data["headers"])["X-Other"] == MASK
+
+
+def test_a_bin_without_masking_shows_every_value(make_request):
+    bin = Bin(mask_headers=False, mask_extra="x-api-key")
+    assert masked_names(bin) == frozenset()
+    data = request_json(make_request(headers=SECRET_HEADERS), masked_names(bin))
+    assert data["headers"] == SECRET_HEADERS and data["masked_headers"] == []
 
 
 def test_request_json_is_json_serializable(make_request):
