@@ -335,6 +335,9 @@ def test_bin_json_values(a_bin, bin_id):
         "dropped_count": 1,
         "refused_count": 4,
         "max_requests": 1000,
+        "private": False,
+        "mask_headers": False,
+        "mask_extra": "",
     }
 
 
