@@ -25,7 +25,9 @@ def page(view):
     @ensure_csrf_cookie
     @functools.wraps(view)
     async def wrapper(request, *args, **kwargs):
-        if settings.INSPECTOR_REQUIRE_LOGIN and not (await request.auser()).is_authenticated:
+        # Resolved here: templates read request.user, and may not query the database.
+        request.user = await request.auser()
+        if settings.INSPECTOR_REQUIRE_LOGIN and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return await view(request, *args, **kwargs)
 
@@ -34,8 +36,7 @@ def page(view):
 
 @page
 async def home(request):
-    user = await request.auser()
-    return render(request, "home.html", {"user": user})
+    return render(request, "home.html")
 
 
 def gone(request, bin):
@@ -55,7 +56,12 @@ async def inspect(request, bin_id):
     if level == NONE:
         return render(request, "bins/private.html", {"bin_id": bin.id}, status=403)
     data = bin_json(bin, base_url(request), level)
-    context = {"bin": bin, "bin_json": data, "capture_url": data["url"]}
+    context = {
+        "bin": bin,
+        "bin_json": data,
+        "capture_url": data["url"],
+        "extra_sensitive": settings.INSPECTOR_EXTRA_SENSITIVE_HEADERS,
+    }
     return render(request, "bins/inspect.html", context)
 
 

@@ -203,12 +203,15 @@ LOGIN_REDIRECT_URL = "/"
 # Teams: creating and viewing bins needs a Django user (`manage.py createuser`);
 # capture URLs stay open to senders.
 INSPECTOR_REQUIRE_LOGIN = envbool("INSPECTOR_REQUIRE_LOGIN", "false")
-# Header names whose values a bin with masking on hides, beyond these three.
+# Header names whose values a bin with masking on hides: these three, and more by name.
+INSPECTOR_EXTRA_SENSITIVE_HEADERS = [
+    name.lower() for name in envlist("INSPECTOR_SENSITIVE_HEADERS")
+]
 INSPECTOR_SENSITIVE_HEADERS = [
     "authorization",
     "cookie",
     "proxy-authorization",
-    *(name.lower() for name in envlist("INSPECTOR_SENSITIVE_HEADERS")),
+    *INSPECTOR_EXTRA_SENSITIVE_HEADERS,
 ]
 APPEND_SLASH = True
 

@@ -14,7 +14,12 @@ import {
 } from "./common.js";
 import { renderBody } from "./body.js";
 
-function kvTable(id, rows, names) {
+/** A name/value table; rows named in `masked` show their value as masked. */
+function kvTable(id, rows, names, masked = new Set()) {
+  const valueCell = (name, value) =>
+    masked.has(name)
+      ? el("td", { class: "kv-value is-masked", title: "Masked: this bin hides the values of sensitive headers" }, value)
+      : el("td", { class: "kv-value" }, value);
   return el(
     "table",
     { class: "kv", id },
@@ -22,9 +27,7 @@ function kvTable(id, rows, names) {
     el(
       "tbody",
       null,
-      rows.map(([name, value]) =>
-        el("tr", null, el("td", { class: "kv-name" }, name), el("td", { class: "kv-value" }, value)),
-      ),
+      rows.map(([name, value]) => el("tr", null, el("td", { class: "kv-name" }, name), valueCell(name, value))),
     ),
   );
 }
@@ -44,7 +47,8 @@ function metaItem(label, ...value) {
 
 /**
  * The detail of one request (the single-request API answer). `apiBase` is the bin's
- * API path; `onDelete(id, button)` is called by the Delete button.
+ * API path; `onDelete(id, button)` is called by the Delete button
+ * (none without it).
  */
 export function renderDetail(req, { apiBase, onDelete }) {
   const requestPath = `${apiBase}/requests/${encodeURIComponent(req.id)}`;
@@ -57,8 +61,12 @@ export function renderDetail(req, { apiBase, onDelete }) {
     copyWithFeedback(copyCurl, curlCommand(req, new URL(downloadUrl, location.href).href));
     if (req.body_truncated) toast("The body was cut at capture: the command sends what was kept.");
   });
-  const remove = el("button", { type: "button", class: "btn btn-small btn-danger", id: "delete-request" }, "Delete");
-  remove.addEventListener("click", () => onDelete(req.id, remove));
+  // Read-only viewers (a share link) get no Delete.
+  const remove = onDelete
+    ? el("button", { type: "button", class: "btn btn-small btn-danger", id: "delete-request" }, "Delete")
+    : null;
+  remove?.addEventListener("click", () => onDelete(req.id, remove));
+  const masked = new Set(req.masked_headers || []);
 
   const headers = (req.headers || []).map(([name, value]) => [name, latin1ToDisplay(value)]);
   const query = req.query || [];
@@ -96,7 +104,12 @@ export function renderDetail(req, { apiBase, onDelete }) {
     section(
       "Headers",
       headers.length,
-      headers.length ? kvTable("headers-table", headers, ["Name", "Value"]) : el("p", { class: "muted" }, "No headers."),
+      headers.length
+        ? kvTable("headers-table", headers, ["Name", "Value"], masked)
+        : el("p", { class: "muted" }, "No headers."),
+      masked.size
+        ? el("p", { class: "muted small" }, "Values of sensitive headers are masked in this bin; its owner can show them.")
+        : null,
     ),
   );
 }

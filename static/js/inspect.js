@@ -14,6 +14,7 @@ import {
   timeUntil,
   toast,
 } from "./common.js";
+import { setupAccessPanel } from "./access.js";
 import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
@@ -128,7 +129,16 @@ function handleApiError(err, what) {
     binGone();
     return;
   }
+  if (accessLost(err)) {
+    noAccess();
+    return;
+  }
   toast(`${what}: ${err.message}`, "error");
+}
+
+/** The API says this browser may not read the bin (any more). */
+function accessLost(err) {
+  return err instanceof ApiError && err.status === 401;
 }
 
 /** The API says the bin was deleted, or expired. */
@@ -155,7 +165,8 @@ async function select(id, { focus = false, scroll = true, reveal = false } = {})
   try {
     const full = await api(`${apiBase}/requests/${id}`);
     if (token !== state.selectToken) return;
-    detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete: deleteRequest }));
+    const onDelete = bin.access === "read" ? null : deleteRequest;
+    detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete }));
     detailEl.dataset.id = String(id);
     detailEl.scrollTop = 0;
   } catch (err) {
@@ -165,8 +176,8 @@ async function select(id, { focus = false, scroll = true, reveal = false } = {})
       removeRequest(id);
       return;
     }
-    if (binIsGone(err)) {
-      binGone();
+    if (binIsGone(err) || accessLost(err)) {
+      handleApiError(err, "");
       return;
     }
     const retry = el("button", { type: "button", class: "btn" }, "Try again");
@@ -237,6 +248,10 @@ function applyBin(update) {
   if (!update || update.id !== bin.id) return;
   Object.assign(bin, update);
   $("#bin-name").textContent = bin.name || "Untitled bin";
+  const badge = $("#privacy-badge");
+  badge.textContent = bin.private ? "Private" : "Public";
+  badge.classList.toggle("tag-private", bin.private);
+  badge.title = bin.private ? "Only its owner and share links can see it" : "Anyone with this page's address can see it";
   if (typeof bin.request_count === "number") state.received = bin.request_count;
   if (typeof bin.kept_count === "number") state.kept = bin.kept_count;
   if (typeof bin.dropped_count === "number") state.dropped = bin.dropped_count;
@@ -255,16 +270,31 @@ function updateExpiry() {
 
 function binGone() {
   if (state.gone) return;
-  state.gone = true;
   forgetBin(bin.id);
+  shutDown("Not found", "#bin-gone");
+}
+
+/** The owner made the bin private, or revoked the share link this browser used. */
+function noAccess() {
+  if (state.gone) return;
+  forgetBin(bin.id);
+  shutDown("No access", "#no-access");
+  detailEl.replaceChildren();
+  listEl.replaceChildren();
+}
+
+function shutDown(label, banner) {
+  state.gone = true;
   live.stop();
-  setConn("gone", "Not found");
-  $("#bin-gone").hidden = false;
+  setConn("gone", label);
+  $(banner).hidden = false;
   $("#capture").hidden = true;
   $("#bin-expiry").hidden = true;
   workspaceEl.hidden = true;
   emptyEl.hidden = true;
-  $("#clear-bin").disabled = true;
+  for (const button of document.querySelectorAll("#clear-bin, #access-button")) button.disabled = true;
+  const panel = $("#access-panel");
+  if (panel) panel.hidden = true;
 }
 
 // ---------------------------------------------------------------- websocket
@@ -294,6 +324,7 @@ const live = new LiveSocket({
   onEvent,
   onState: setConn,
   onGone: binGone,
+  onDenied: noAccess,
 });
 
 function onEvent(message) {
@@ -319,6 +350,10 @@ function onEvent(message) {
       break;
     case "bin.deleted":
       binGone();
+      break;
+    case "access.changed":
+      // Still here, so still allowed; the bin's privacy may have changed.
+      api(apiBase).then(applyBin, (err) => handleApiError(err, "Could not reload the bin"));
       break;
     case "gap":
       loadFirstPage({ replace: true }).catch((err) => handleApiError(err, "Could not reload requests"));
@@ -370,7 +405,8 @@ for (const button of document.querySelectorAll("[data-copy]")) {
 }
 $("#capture-url").addEventListener("focus", (event) => event.target.select());
 olderButton.addEventListener("click", loadOlder);
-$("#clear-bin").addEventListener("click", clearBin);
+$("#clear-bin")?.addEventListener("click", clearBin);
+setupAccessPanel({ apiBase, onBin: applyBin });
 
 async function start() {
   document.body.dataset.ws = "closed";
@@ -380,8 +416,8 @@ async function start() {
   try {
     await loadFirstPage({ replace: true });
   } catch (err) {
-    if (binIsGone(err)) {
-      binGone();
+    if (binIsGone(err) || accessLost(err)) {
+      handleApiError(err, "");
       return;
     }
     toast(`Could not load requests: ${err.message}`, "error");

@@ -9,15 +9,16 @@ const STALE_AFTER_HIDDEN = 60000;
 // memberships (channels' group_expiry, a day) stops relaying: start afresh well before.
 const REFRESH_EVERY = 6 * 3600 * 1000;
 export const BIN_NOT_FOUND = 4404;
+export const NO_ACCESS = 4403;
 
 export class LiveSocket {
   /**
    * url(): the URL to connect to now (it carries ?after=<highest id seen>).
-   * onOpen(), onEvent(message), onGone(): what happened.
+   * onOpen(), onEvent(message), onGone(), onDenied(): what happened.
    * onState(name, label): name is connecting, live, reconnecting or offline.
    */
-  constructor({ url, onOpen, onEvent, onState, onGone }) {
-    Object.assign(this, { url, onOpen, onEvent, onState, onGone });
+  constructor({ url, onOpen, onEvent, onState, onGone, onDenied }) {
+    Object.assign(this, { url, onOpen, onEvent, onState, onGone, onDenied });
     this.socket = null;
     this.attempt = 0;
     this.timer = null;
@@ -69,9 +70,10 @@ export class LiveSocket {
     ws.addEventListener("close", (event) => {
       if (this.socket !== ws) return;
       this.socket = null;
-      if (event.code === BIN_NOT_FOUND) {
+      if (event.code === BIN_NOT_FOUND || event.code === NO_ACCESS) {
         this.stop();
-        this.onGone();
+        if (event.code === BIN_NOT_FOUND) this.onGone();
+        else this.onDenied();
         return;
       }
       this.scheduleReconnect();

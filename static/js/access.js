@@ -1,0 +1,113 @@
+// The owner's "Privacy & sharing" panel: private switch, header masking, share links
+// and API tokens (each secret shown once: the server keeps only its hash).
+
+import { api, el, formatLocalTime, relativeTime, toast } from "./common.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Wire the panel; onBin(bin) is called with the bin after each change. */
+export function setupAccessPanel({ apiBase, onBin }) {
+  const panel = $("#access-panel");
+  const button = $("#access-button");
+  if (!panel || !button) return;
+  const tokenList = $("#token-list");
+  let loaded = false;
+
+  button.addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    button.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden && !loaded) {
+      loaded = true;
+      loadTokens();
+    }
+  });
+
+  async function change(fields, what) {
+    try {
+      const bin = await api(apiBase, { method: "PATCH", body: fields });
+      onBin(bin);
+      toast(what);
+      return bin;
+    } catch (err) {
+      toast(`Could not save: ${err.message}`, "error");
+      return null;
+    }
+  }
+
+  const privateSwitch = $("#private-switch");
+  privateSwitch.addEventListener("change", async () => {
+    const wanted = privateSwitch.checked;
+    const bin = await change({ private: wanted }, wanted ? "The bin is private now." : "The bin is public now.");
+    if (!bin) privateSwitch.checked = !wanted;
+  });
+
+  const maskSwitch = $("#mask-switch");
+  maskSwitch.addEventListener("change", async () => {
+    const wanted = maskSwitch.checked;
+    const bin = await change({ mask_headers: wanted }, wanted ? "Sensitive headers are masked." : "Headers are shown as sent.");
+    if (!bin) maskSwitch.checked = !wanted;
+  });
+
+  $("#mask-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("#mask-extra");
+    const bin = await change({ mask_extra: input.value }, "Saved the headers to mask.");
+    if (bin) input.value = bin.mask_extra;
+  });
+
+  function showSecret(label, value) {
+    $("#new-secret-label").textContent = label;
+    $("#new-secret-value").value = value;
+    $("#new-secret").hidden = false;
+    $("#new-secret-value").select();
+  }
+
+  async function create(kind) {
+    const label = kind === "read" ? "share link" : "API token";
+    try {
+      const token = await api(`${apiBase}/tokens`, { method: "POST", body: { kind, label } });
+      if (kind === "read") showSecret("Share link: anyone who opens it can read this bin", token.share_url);
+      else showSecret("API token: send it as Authorization: Bearer <token>", token.token);
+      await loadTokens();
+    } catch (err) {
+      toast(`Could not create a ${label}: ${err.message}`, "error");
+    }
+  }
+  $("#new-share").addEventListener("click", () => create("read"));
+  $("#new-token").addEventListener("click", () => create("owner"));
+
+  async function revoke(token, row) {
+    try {
+      await api(`${apiBase}/tokens/${token.id}`, { method: "DELETE" });
+      row.remove();
+      toast(token.kind === "read" ? "Share link revoked." : "Token revoked.");
+    } catch (err) {
+      toast(`Could not revoke: ${err.message}`, "error");
+    }
+  }
+
+  function tokenRow(token) {
+    const kind = token.kind === "read" ? "Share link (read-only)" : "Owner token";
+    const revokeButton = el("button", { type: "button", class: "btn btn-small btn-danger-quiet" }, "Revoke");
+    const row = el(
+      "li",
+      { class: "token-row", dataset: { id: token.id } },
+      el("span", { class: "token-kind" }, kind),
+      el("span", { class: "muted" }, token.label || ""),
+      el("time", { class: "muted", datetime: token.created_at, title: formatLocalTime(token.created_at) }, `created ${relativeTime(token.created_at)}`),
+      revokeButton,
+    );
+    revokeButton.addEventListener("click", () => revoke(token, row));
+    return row;
+  }
+
+  async function loadTokens() {
+    try {
+      const { tokens } = await api(`${apiBase}/tokens`);
+      tokenList.replaceChildren(...tokens.map(tokenRow));
+      if (!tokens.length) tokenList.append(el("li", { class: "muted" }, "No share links or tokens."));
+    } catch (err) {
+      toast(`Could not load the tokens: ${err.message}`, "error");
+    }
+  }
+}
