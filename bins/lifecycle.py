@@ -5,6 +5,7 @@ for cron. A bin expires INSPECTOR_BIN_TTL after its last capture (the writer mov
 import asyncio
 import logging
 
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -15,7 +16,8 @@ PURGE_CHUNK = 100  # bins deleted per statement, each with all its requests
 
 
 def purge_expired(now=None):
-    """Delete every bin that expired by `now`, with all it holds; returns how many."""
+    """Delete every bin that expired by `now`, with all it holds, and the expired
+    browser sessions; returns how many bins went."""
     now = now or timezone.now()
     purged = 0
     while True:
@@ -23,6 +25,7 @@ def purge_expired(now=None):
             Bin.objects.filter(expires_at__lte=now).values_list("id", flat=True)[:PURGE_CHUNK]
         )
         if not ids:
+            SessionStore.clear_expired()
             return purged
         # Bins that a capture revived meanwhile stay: the filter is checked again.
         Bin.objects.filter(id__in=ids, expires_at__lte=now).delete()

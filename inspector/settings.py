@@ -198,6 +198,15 @@ SILENCED_SYSTEM_CHECKS = ["security.W002"]
 # it opened; a year, so that it outlives the bins it owns.
 SESSION_COOKIE_AGE = 365 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 # Teams: creating and viewing bins needs a Django user (`manage.py createuser`);

@@ -166,3 +166,16 @@ def test_the_purge_command_says_what_it_did(capsys):
     expired_bin()
     call_command("purge")
     assert "Purged 2 expired bins." in capsys.readouterr().out
+
+
+def test_the_purge_also_deletes_expired_sessions():
+    from django.contrib.sessions.models import Session
+
+    Session.objects.create(
+        session_key="old", session_data="", expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    Session.objects.create(
+        session_key="current", session_data="", expire_date=timezone.now() + timedelta(days=1)
+    )
+    call_command("purge")
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["current"]

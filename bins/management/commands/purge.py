@@ -4,7 +4,10 @@ from bins.lifecycle import purge_expired
 
 
 class Command(BaseCommand):
-    help = "Delete expired bins and everything they hold (for cron; the server also does it)."
+    help = (
+        "Delete expired bins and everything they hold, and expired sessions "
+        "(for cron; the server also does it)."
+    )
 
     def handle(self, *args, **options):
         return f"Purged {purge_expired()} expired bins."
