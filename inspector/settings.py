@@ -176,7 +176,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Served by inspector.asgi straight from static/ (docs/decisions.md: why not WhiteNoise).
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: a bin's URL is its key and never goes to another site, but
+# forms need their Origin (browsers send "null" under no-referrer, which fails CSRF).
+SECURE_REFERRER_POLICY = "same-origin"
 # Served over HTTPS (a reverse proxy ending TLS, which must set X-Forwarded-Proto):
 # pages and API redirect to https, tell browsers to stay there, cookies stay secure.
 # Capture answers on both, whatever a sender uses.

@@ -625,7 +625,7 @@ async def test_the_inspect_page_carries_the_capture_url(async_client, bin):
     response = await async_client.get(f"/bins/{bin.id}/")
     assert response.status_code == 200
     assert f"http://testserver/b/{bin.id}" in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cache-Control"] == "no-store"
     assert "noindex" in response["X-Robots-Tag"]
     assert "Content-Security-Policy" in response
