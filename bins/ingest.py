@@ -219,6 +219,11 @@ async def capture_app(scope, receive, send):
             f"The body of {size} bytes is over the {limit}-byte limit; "
             f"the request was stored with its first {limit} bytes."
         )
+        if not record.body:  # refused by its Content-Length before it was read
+            message = (
+                f"The body, {size} bytes by its Content-Length, is over the {limit}-byte "
+                "limit: it was not read, and the request was stored with its headers."
+            )
         return await respond(
             send, scope, 413, error_body("body_too_large", message, id=stored.pk), id_header
         )

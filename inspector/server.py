@@ -14,6 +14,10 @@ covers every point below.
 - Daphne keeps the whole body (Twisted spools big ones to a temporary file) before
   the app runs. We keep at most INSPECTOR_MAX_BODY_BYTES of it in memory and only
   count the rest, so memory per request is bounded and the real size is known.
+  A capture whose Content-Length is over the limit is answered 413 at once, its
+  body unread (and no "100 Continue" sent for it); the connection then lingers,
+  discarding what the client still sends, so that it reads the 413 rather than a
+  reset.
 - Twisted parses every form and multipart body for Daphne, which never reads the
   result: off (a fifth of the time under load, and no body refused before capture).
 - Daphne buffers without bound what a websocket viewer does not read; a viewer
@@ -84,10 +88,43 @@ class CaptureRequest(http_protocol.WebRequest):
             self.content.write(data[:room])
 
 
+LINGER_SECONDS = 2  # after an early 413, reading (and dropping) before closing
+
+
 class CaptureChannel(http.HTTPChannel):
     read_deadline = None  # the call that ends a request not read in time
+    refused_early = False  # a capture too large by its Content-Length is being answered
+    discarding = False  # answered and lingering: what arrives is dropped
+
+    def allHeadersReceived(self):
+        request = self.requests[-1]
+        limit = self.factory.server.max_body_bytes
+        if self.length is not None and self.length > limit and self._path.startswith(b"/b/"):
+            # Too large by its own account: answer now, without reading the body.
+            self.refused_early = True
+            request.body_size = self.length
+            request.requestHeaders.removeHeader(b"expect")  # no "100 Continue"
+            request.responseHeaders.setRawHeaders(b"connection", [b"close"])
+            super().allHeadersReceived()
+            self.persistent = False
+            self.length = 0  # so the request goes to the app now, bodiless
+            return
+        super().allHeadersReceived()
+
+    def loseConnection(self):
+        if not self.refused_early:
+            return super().loseConnection()
+        # The client may still be sending the body: closing with its bytes unread
+        # would reset the connection, and the 413 could be lost before it is read.
+        self.discarding = True
+        self._networkProducer.unregisterProducer()
+        self.transport.loseWriteConnection()
+        self.transport.resumeProducing()
+        reactor.callLater(LINGER_SECONDS, self.transport.loseConnection)
 
     def dataReceived(self, data):
+        if self.discarding:
+            return
         # Twisted's idle timeout starts again with every byte: a client sending one
         # byte every few seconds would hold the connection for ever. A request must
         # arrive whole within INSPECTOR_READ_TIMEOUT of its first byte.

@@ -59,16 +59,86 @@ def test_it_still_refuses_those_values_outside_capture(small_server):
     assert raw_request(small_server.port, request).startswith(b"HTTP/1.1 400 ")
 
 
-def test_it_stores_an_oversized_body_cut_with_its_real_size_and_answers_413(small_server):
+def test_a_body_too_large_by_its_content_length_is_refused_unread_and_recorded(small_server):
     bin = create_bin(small_server.base_url)
-    answer = httpx.post(bin["url"], content=b"a" * (LIMIT * 50))
+    # 5 MB sent without waiting for an answer: the server answers at the headers,
+    # then drops the rest while the client sends it, so the client reads the 413.
+    answer = httpx.post(bin["url"], content=b"a" * 5_000_000, headers={"X-Hook": "big"})
     assert answer.status_code == 413
-    assert answer.json()["error"]["code"] == "body_too_large"
+    assert answer.headers["connection"] == "close"
+    error = answer.json()["error"]
+    assert error["code"] == "body_too_large" and "not read" in error["message"]
     [stored] = list_requests(small_server.base_url, bin["id"])
-    assert stored["body_size"] == LIMIT * 50
-    assert stored["body_truncated"] is True
+    assert (stored["body_size"], stored["body_truncated"]) == (5_000_000, True)
+    assert ["X-Hook", "big"] in stored["headers"] and stored["id"] == answer.json()["id"]
     body = httpx.get(f"{small_server.base_url}/api/bins/{bin['id']}/requests/{stored['id']}/body")
-    assert body.content == b"a" * LIMIT
+    assert body.content == b""
+
+
+def test_one_byte_over_the_limit_by_content_length_is_refused(small_server):
+    bin = create_bin(small_server.base_url)
+    assert httpx.post(bin["url"], content=b"c" * (LIMIT + 1)).status_code == 413
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert (stored["body_size"], stored["body_truncated"]) == (LIMIT + 1, True)
+
+
+def test_a_client_that_expects_100_continue_gets_the_413_instead(small_server):
+    bin = create_bin(small_server.base_url)
+    head = (
+        f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\nContent-Length: {LIMIT * 10}\r\n"
+        "Expect: 100-continue\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", small_server.port), timeout=5) as sock:
+        sock.sendall(head)  # and never the body
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"100 Continue" not in answer
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert ["Expect", "100-continue"] in stored["headers"]
+
+
+def test_a_client_within_the_limit_that_expects_100_continue_is_stored(small_server):
+    bin = create_bin(small_server.base_url)
+    answer = httpx.post(bin["url"], content=b"d" * 10, headers={"Expect": "100-continue"})
+    assert answer.status_code == 200
+
+
+def test_a_false_content_length_does_not_get_around_the_limit(small_server):
+    bin = create_bin(small_server.base_url)
+    # It says 10 bytes; what follows them is read as the next request, and refused.
+    request = (
+        f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n".encode()
+        + b"e" * (LIMIT * 3)
+        + b"\r\n\r\n"
+    )
+    answer = raw_request(small_server.port, request)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert b"HTTP/1.1 400 " in answer
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert stored["body_size"] == 10
+
+
+def test_a_chunked_body_one_byte_over_the_limit_is_cut_while_streaming(small_server):
+    bin = create_bin(small_server.base_url)
+    body = b"f" * (LIMIT + 1)
+    request = (
+        (
+            f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    assert raw_request(small_server.port, request).startswith(b"HTTP/1.1 413 ")
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert (stored["body_size"], stored["body_truncated"]) == (LIMIT + 1, True)
+    content = httpx.get(
+        f"{small_server.base_url}/api/bins/{bin['id']}/requests/{stored['id']}/body"
+    ).content
+    assert content == b"f" * LIMIT
 
 
 def test_it_cuts_a_chunked_body_without_content_length(small_server):
