@@ -6,6 +6,7 @@ decodes the path and uppercases the method (PITFALLS.md).
 """
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -104,17 +105,38 @@ def is_trusted(address, networks):
     return any(ip in network for network in networks)
 
 
+FORWARDED_FOR = re.compile(r'(?:^|[;,\s])for\s*=\s*("[^"]*"|[^;,\s]*)', re.IGNORECASE)
+
+
+def forwarded_hops(value):
+    """The `for=` addresses of an RFC 7239 Forwarded value, ports and brackets
+    removed: 'for=192.0.2.1, for="[2001:db8::1]:4711"' -> ["192.0.2.1", "2001:db8::1"]."""
+    hops = []
+    for match in FORWARDED_FOR.finditer(value):
+        node = match.group(1).strip('"')
+        if node.startswith("["):
+            node = node[1 : node.find("]")] if "]" in node else node
+        elif node.count(":") == 1:
+            node = node.split(":", 1)[0]
+        hops.append(node)
+    return hops
+
+
 def client_address(client, headers, trusted_proxies=()):
     """The sender's address: the peer, or when the peer is a trusted proxy, the
-    right-most X-Forwarded-For entry that is not itself a trusted proxy."""
+    right-most X-Forwarded-For entry (or, without one, Forwarded `for=`) that is not
+    itself a trusted proxy."""
     peer = client[0] if client else ""
     networks = parse_networks(tuple(trusted_proxies))
     if not networks or not is_trusted(peer, networks):
         return peer
-    hops = []
+    hops, standard = [], []
     for name, value in headers:
         if name.lower() == "x-forwarded-for":
             hops.extend(hop.strip() for hop in value.split(","))
+        elif name.lower() == "forwarded":
+            standard.extend(forwarded_hops(value))
+    hops = hops or standard
     for hop in reversed(hops):
         if not is_trusted(hop, networks):
             return hop if _is_ip(hop) else peer

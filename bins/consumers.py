@@ -1,4 +1,5 @@
 import time
+from collections import Counter
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -7,14 +8,27 @@ from django.conf import settings
 from inspector.origins import header
 
 from . import access, live
+from .capture import client_address, decode_headers
 from .hub import get_hub
+from .limits import client_key
 from .queries import get_bin, off_loop, requests_after_async
 from .serializers import masked_names, parse_whole_number, request_json
 
 NO_ACCESS = 4403  # private bin, or access revoked: the page says so
 BIN_NOT_FOUND = 4404
+TOO_MANY = 4429  # this client address holds INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT already
 EVENTS_LOST = 1011  # the page reconnects and catches up with ?after=
 FRAME_SIZE = 100  # requests per backlog frame
+
+
+# Websockets open in this process, per client address (limits.client_key).
+open_sockets = Counter()
+
+
+def client_of(scope):
+    headers = decode_headers(scope.get("headers", []))
+    address = client_address(scope.get("client"), headers, settings.INSPECTOR_TRUSTED_PROXIES)
+    return client_key(address)
 
 
 def bin_and_level(bin_id, caller):
@@ -38,6 +52,14 @@ class BinConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.bin_id = None
         self.behind = False
+        self.client = None
+        client = client_of(self.scope)
+        if open_sockets[client] >= settings.INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT:
+            await self.accept()
+            await self.close(code=TOO_MANY)
+            return
+        self.client = client
+        open_sockets[client] += 1
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
         self.caller = await access.caller_from(
             self.scope["session"], self.scope["user"], header(self.scope, b"authorization")
@@ -69,6 +91,11 @@ class BinConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=live.encode(live.requests_created(frame)))
 
     async def disconnect(self, code):
+        if self.client is not None:
+            open_sockets[self.client] -= 1
+            if not open_sockets[self.client]:
+                del open_sockets[self.client]
+            self.client = None
         if self.bin_id:
             await get_hub().unlisten(self.bin_id, self.relay)
 

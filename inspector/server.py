@@ -196,6 +196,8 @@ class InspectorServer(Server):
 
         if os.environ.get("INSPECTOR_ACCESS_LOG", "").lower() not in ("1", "true", "yes", "on"):
             kwargs["action_logger"] = None
+        kwargs["ping_interval"] = settings.INSPECTOR_WEBSOCKET_PING_INTERVAL
+        kwargs["ping_timeout"] = settings.INSPECTOR_WEBSOCKET_PING_TIMEOUT
         super().__init__(*args, **kwargs)
         self.max_body_bytes = settings.INSPECTOR_MAX_BODY_BYTES
         self.max_websocket_buffer = settings.INSPECTOR_WEBSOCKET_BUFFER_BYTES

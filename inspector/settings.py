@@ -252,6 +252,14 @@ INSPECTOR_BACKLOG_LIMIT = envint("INSPECTOR_BACKLOG_LIMIT", "500", minimum=1)
 INSPECTOR_WEBSOCKET_BUFFER_BYTES = envint(
     "INSPECTOR_WEBSOCKET_BUFFER_BYTES", str(1024 * 1024), minimum=1024
 )
+# Websockets: a viewer is pinged every PING_INTERVAL seconds and closed when it has not
+# answered within PING_TIMEOUT, so dead and stuck connections do not pile up; and one
+# client address may hold at most MAX_WEBSOCKETS_PER_CLIENT of them in each process.
+INSPECTOR_WEBSOCKET_PING_INTERVAL = envint("INSPECTOR_WEBSOCKET_PING_INTERVAL", "20", minimum=1)
+INSPECTOR_WEBSOCKET_PING_TIMEOUT = envint("INSPECTOR_WEBSOCKET_PING_TIMEOUT", "30", minimum=1)
+INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT = envint(
+    "INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT", "100", minimum=1
+)
 # Client addresses are read from X-Forwarded-For only when the peer is one of these
 # addresses or networks (CIDR), e.g. "127.0.0.1,10.0.0.0/8" behind a reverse proxy.
 INSPECTOR_TRUSTED_PROXIES = envlist("INSPECTOR_TRUSTED_PROXIES")

@@ -1,6 +1,8 @@
 """inspector.server: what it mends in Daphne for a request bin (PITFALLS.md)."""
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -9,9 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import server_on_test_database
-from tests.integration.helpers import create_bin, list_requests, raw_request
+from tests.integration.helpers import create_bin, list_requests, raw_request, viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIMIT = 1000
@@ -321,3 +324,74 @@ def test_a_keep_alive_connection_waits_between_requests_past_the_read_timeout(sm
         time.sleep(READ_TIMEOUT + 1)  # idle between requests: Twisted's idle timeout
         sock.sendall(request)
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+@pytest.fixture(scope="module")
+def pinging_server(django_db_setup):
+    """A server that pings websockets every second, gives up on them after two silent
+    seconds, and lets one client address hold at most MAX_SOCKETS of them."""
+    env = {
+        "INSPECTOR_WEBSOCKET_PING_INTERVAL": "1",
+        "INSPECTOR_WEBSOCKET_PING_TIMEOUT": "2",
+        "INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT": str(MAX_SOCKETS),
+    }
+    with server_on_test_database("pinging", **env) as server:
+        yield server
+
+
+MAX_SOCKETS = 3
+
+
+def open_raw_websocket(server, bin_id):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    sock.sendall(
+        (
+            f"GET /ws/bins/{bin_id}/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def test_a_websocket_that_never_answers_pings_is_closed(pinging_server):
+    bin = create_bin(pinging_server.base_url)
+    started = time.monotonic()
+    with open_raw_websocket(pinging_server, bin["id"]) as sock:
+        received = b""
+        try:
+            while chunk := sock.recv(4096):  # pings, then the close
+                received += chunk
+        except ConnectionResetError:
+            pass
+    lasted = time.monotonic() - started
+    assert b"\x89" in received  # a ping frame came, and went unanswered
+    assert lasted < 10
+
+
+async def test_a_websocket_that_answers_pings_stays_open(pinging_server):
+    bin = create_bin(pinging_server.base_url)
+    async with viewer(pinging_server.base_url, bin["id"]) as socket_:
+        await asyncio.sleep(6)  # several ping intervals and timeouts
+        async with httpx.AsyncClient() as client:
+            await client.post(bin["url"], content=b"still here")
+        event = json.loads(await asyncio.wait_for(socket_.recv(), 5))
+        assert event["type"] == "requests.created"
+
+
+async def test_one_client_address_holds_at_most_its_share_of_websockets(pinging_server):
+    bin = create_bin(pinging_server.base_url)
+    async with contextlib.AsyncExitStack() as stack:
+        held = [
+            await stack.enter_async_context(viewer(pinging_server.base_url, bin["id"]))
+            for _ in range(MAX_SOCKETS)
+        ]
+        async with viewer(pinging_server.base_url, bin["id"]) as refused:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(refused.recv(), 5)
+            assert closed.value.rcvd.code == 4429
+        await held[0].close()
+        await asyncio.sleep(0.5)
+        async with viewer(pinging_server.base_url, bin["id"]) as again:
+            assert await asyncio.wait_for(again.ping(), 5) is not None

@@ -403,3 +403,28 @@ def test_any_body_and_header_bytes_survive_a_json_round_trip(body, headers, quer
     assert sent["query_string"].encode("latin-1") == query
     assert base64.b64decode(sent["body_base64"]) == body
     assert sent["body_size"] == len(body)
+
+
+def test_it_reads_the_standard_forwarded_header_from_a_trusted_proxy():
+    headers = [["Forwarded", 'for=198.51.100.7;proto=https, for="[2001:db8::1]:4711"']]
+    assert client_address(("10.0.0.4", 4000), headers, ["10.0.0.0/8"]) == "2001:db8::1"
+    headers = [["forwarded", "For=198.51.100.7:8080;by=10.0.0.1, for=10.0.0.2"]]
+    assert client_address(("10.0.0.4", 4000), headers, ["10.0.0.0/8"]) == "198.51.100.7"
+
+
+def test_it_ignores_the_forwarded_header_from_a_peer_that_is_not_trusted():
+    headers = [["Forwarded", "for=198.51.100.7"]]
+    assert client_address(("203.0.113.9", 4000), headers, ["10.0.0.0/8"]) == "203.0.113.9"
+    assert client_address(("203.0.113.9", 4000), headers) == "203.0.113.9"
+
+
+def test_an_obfuscated_or_unknown_forwarded_node_falls_back_to_the_peer():
+    for value in ("for=unknown", "for=_hidden", 'for="_gazonk"'):
+        assert client_address(("10.0.0.4", 4000), [["Forwarded", value]], ["10.0.0.0/8"]) == (
+            "10.0.0.4"
+        )
+
+
+def test_x_forwarded_for_wins_over_forwarded_when_both_are_sent():
+    headers = [["Forwarded", "for=192.0.2.60"], ["X-Forwarded-For", "198.51.100.7"]]
+    assert client_address(("10.0.0.4", 4000), headers, ["10.0.0.0/8"]) == "198.51.100.7"
