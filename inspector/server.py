@@ -147,6 +147,15 @@ class CaptureChannel(http.HTTPChannel):
                 self.read_deadline.cancel()
             self.read_deadline = None
 
+    def lineLengthExceeded(self, line):
+        # Twisted hangs up without a word on a line over 16 KiB; say why.
+        self.stop_read_deadline()
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        )
+        self.transport.loseConnection()
+
     def read_too_slowly(self):
         self.read_deadline = None
         logger.info("closing a connection whose request did not arrive in time")

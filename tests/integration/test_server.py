@@ -395,3 +395,41 @@ async def test_one_client_address_holds_at_most_its_share_of_websockets(pinging_
         await asyncio.sleep(0.5)
         async with viewer(pinging_server.base_url, bin["id"]) as again:
             assert await asyncio.wait_for(again.ping(), 5) is not None
+
+
+def test_a_request_with_more_than_500_headers_is_refused(small_server):
+    bin = create_bin(small_server.base_url)
+    headers = "".join(f"X-H{n}: {n}\r\n" for n in range(501))
+    request = f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 0\r\n\r\n"
+    assert raw_request(small_server.port, request.encode()).startswith(b"HTTP/1.1 400 ")
+    assert list_requests(small_server.base_url, bin["id"]) == []
+
+
+def test_500_headers_are_taken(small_server):
+    bin = create_bin(small_server.base_url)
+    headers = "".join(f"X-H{n}: {n}\r\n" for n in range(497))
+    request = (
+        f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n{headers}"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    assert raw_request(small_server.port, request.encode()).startswith(b"HTTP/1.1 200 ")
+    [stored] = list_requests(small_server.base_url, bin["id"])
+    assert len(stored["headers"]) == 500
+
+
+def test_a_header_line_over_16_kib_is_refused_with_431(small_server):
+    bin = create_bin(small_server.base_url)
+    request = (
+        f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\nX-Big: {'v' * 16_400}\r\n"
+        "Content-Length: 0\r\n\r\n"
+    )
+    assert raw_request(small_server.port, request.encode()).startswith(b"HTTP/1.1 431 ")
+    assert list_requests(small_server.base_url, bin["id"]) == []
+
+
+def test_headers_over_16_kib_in_all_are_refused(small_server):
+    bin = create_bin(small_server.base_url)
+    headers = "".join(f"X-H{n}: {'v' * 4000}\r\n" for n in range(5))
+    request = f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 0\r\n\r\n"
+    assert raw_request(small_server.port, request.encode()).startswith(b"HTTP/1.1 400 ")
+    assert list_requests(small_server.base_url, bin["id"]) == []
