@@ -91,9 +91,7 @@ def endpoint(*methods, needs=None):
     caller's access to it checked (401, 403: `needs` maps a method to the level it
     takes; reads need READ and changes EDIT unless said), and ApiError turned into
     the one error shape. Views get (request, bin, level, **kwargs)."""
-    needs = {method: READ if method in SAFE_METHODS else EDIT for method in methods} | (
-        needs or {}
-    )
+    needs = {method: READ if method in SAFE_METHODS else EDIT for method in methods} | (needs or {})
 
     def decorate(view):
         @csrf_exempt

@@ -63,9 +63,10 @@ def row_values(record, fields):
 
 def count_on_bins(cursor, per_bin, refused, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
-    have not expired, each with the header names it masks. The update locks each bin row (in sorted order, so processes
-    cannot deadlock), which also keeps a concurrent delete from orphaning the
-    batch's rows, and makes retention exact under concurrent writers."""
+    have not expired, each with the header names it masks. The update locks each
+    bin row (in sorted order, so processes cannot deadlock), which also keeps a
+    concurrent delete from orphaning the batch's rows, and makes retention exact
+    under concurrent writers."""
     ops = connection.ops
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     sql = (

@@ -130,3 +130,15 @@ async def open_socket():
             communicator.future.result()  # a consumer that crashed fails the test
         else:
             await communicator.disconnect()
+
+
+BROWSER = {"Origin": "http://testserver"}
+
+
+async def create_in_browser(client, **body):
+    """Create a bin as the home page does: `client`'s session becomes its owner."""
+    response = await client.post(
+        "/api/bins", body, content_type="application/json", headers=BROWSER
+    )
+    assert response.status_code == 201
+    return response.json()

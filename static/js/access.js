@@ -65,7 +65,7 @@ export function setupAccessPanel({ apiBase, onBin }) {
   async function create(kind) {
     const label = kind === "read" ? "share link" : "API token";
     try {
-      const token = await api(`${apiBase}/tokens`, { method: "POST", body: { kind, label } });
+      const token = await api(`${apiBase}/tokens`, { method: "POST", body: { kind } });
       if (kind === "read") showSecret("Share link: anyone who opens it can read this bin", token.share_url);
       else showSecret("API token: send it as Authorization: Bearer <token>", token.token);
       await loadTokens();

@@ -10,18 +10,11 @@ from django.test import AsyncClient
 from bins.access import hash_token
 from bins.models import Bin, BinToken
 from bins.serializers import MASK
-
 from tests.api.test_api import assert_error
+from tests.asgi_fixtures import BROWSER, create_in_browser
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BROWSER = {"Origin": "http://testserver"}
 SECRET_HEADER = (b"authorization", b"Bearer sk_live_secret")
-
-
-async def create(client, **body):
-    response = await client.post("/api/bins", body, content_type="application/json", headers=BROWSER)
-    assert response.status_code == 201
-    return response.json()
 
 
 def bearer(token):
@@ -32,7 +25,7 @@ def bearer(token):
 async def owned(capture):
     """A private bin with one captured request, its owner's client and owner token."""
     owner = AsyncClient()
-    data = await create(owner, name="secret", private=True)
+    data = await create_in_browser(owner, name="secret", private=True)
     answer = await capture(f"/b/{data['id']}/hook", body=b'{"x": 1}', headers=[SECRET_HEADER])
     assert answer["status"] == 200
     return data["id"], owner, data["token"]
@@ -62,7 +55,7 @@ def concrete(path, rid):
 
 
 async def test_creating_a_bin_gives_its_owner_token_once_and_keeps_only_a_hash(async_client):
-    data = await create(async_client, name="x")
+    data = await create_in_browser(async_client, name="x")
     assert data["access"] == "owner" and data["private"] is False
     assert data["token"].startswith("insp_") and len(data["token"]) > 40
     row = await BinToken.objects.aget(bin_id=data["id"])
@@ -73,7 +66,7 @@ async def test_creating_a_bin_gives_its_owner_token_once_and_keeps_only_a_hash(a
 
 
 async def test_a_bin_can_be_created_private(async_client):
-    data = await create(async_client, private=True)
+    data = await create_in_browser(async_client, private=True)
     assert data["private"] is True
     assert (await Bin.objects.aget(pk=data["id"])).private
 
@@ -120,7 +113,7 @@ async def test_every_read_path_of_a_private_bin_opens_to_its_owner_token(owned):
 
 async def test_a_wrong_or_another_bins_token_opens_nothing(owned, async_client):
     bin_id, _, _ = owned
-    other = await create(AsyncClient())
+    other = await create_in_browser(AsyncClient())
     for token in ("insp_wrong", other["token"], ""):
         response = await AsyncClient().get(f"/api/bins/{bin_id}", headers=bearer(token))
         assert_error(response, 401, "bin_private")
@@ -148,7 +141,8 @@ async def test_a_stranger_cannot_delete_from_a_private_bin(owned):
 
 async def make_share(owner, bin_id, label="for alice"):
     response = await owner.post(
-        f"/api/bins/{bin_id}/tokens", {"kind": "read", "label": label},
+        f"/api/bins/{bin_id}/tokens",
+        {"kind": "read", "label": label},
         content_type="application/json",
     )
     assert response.status_code == 201
@@ -224,7 +218,7 @@ async def test_revoking_an_unknown_token_is_404(owned):
 
 
 async def test_only_the_owner_can_make_a_public_bin_private(async_client):
-    data = await create(AsyncClient())
+    data = await create_in_browser(AsyncClient())
     stranger = AsyncClient()
     path = f"/api/bins/{data['id']}"
     patch = await stranger.patch(path, {"private": True}, content_type="application/json")
@@ -269,7 +263,8 @@ async def test_masking_hides_sensitive_header_values_everywhere_the_api_shows_th
         assert "sk_live_secret" not in raw
         assert MASK in json.dumps((await owner.get(path)).json(), ensure_ascii=False)
     # Stored as sent: turning masking off shows it again.
-    await owner.patch(f"/api/bins/{bin_id}", {"mask_headers": False}, content_type="application/json")
+    off = {"mask_headers": False}
+    await owner.patch(f"/api/bins/{bin_id}", off, content_type="application/json")
     detail = (await owner.get(f"/api/bins/{bin_id}/requests/{rid}")).json()
     assert ["authorization", "Bearer sk_live_secret"] in detail["headers"]
 
@@ -281,7 +276,7 @@ async def test_a_change_authorized_by_a_session_needs_the_csrf_token():
     owner = AsyncClient(enforce_csrf_checks=True)
     page = await owner.get("/")
     csrf = page.cookies["csrftoken"].value
-    data = await create(owner, private=True)
+    data = await create_in_browser(owner, private=True)
     path = f"/api/bins/{data['id']}/requests"
     assert_error(await owner.delete(path, headers=BROWSER), 403, "csrf_failed")
     response = await owner.delete(path, headers={**BROWSER, "X-CSRFToken": csrf})
@@ -326,7 +321,7 @@ async def test_login_mode_a_user_owns_the_bins_they_create(login_mode, users, ca
     client = AsyncClient()
     response = await client.post("/login/", {"username": "ada", "password": "pw-ada"})
     assert response.status_code == 302
-    data = await create(client, private=True)
+    data = await create_in_browser(client, private=True)
     assert (await Bin.objects.aget(pk=data["id"])).owner_id == ada.pk
     assert (await capture(f"/b/{data['id']}", body=b"hi"))["status"] == 200
     # Another session of the same user owns it too.
@@ -348,7 +343,7 @@ async def test_login_mode_other_users_see_public_bins_but_not_private_ones(login
 async def test_login_mode_a_bins_token_works_without_signing_in(login_mode, users, capture):
     token_owner = AsyncClient()
     await token_owner.aforce_login(users[0])
-    data = await create(token_owner, private=True)
+    data = await create_in_browser(token_owner, private=True)
     response = await AsyncClient().get(f"/api/bins/{data['id']}", headers=bearer(data["token"]))
     assert response.status_code == 200
 

@@ -6,16 +6,9 @@ from django.test import AsyncClient
 from bins.consumers import BIN_NOT_FOUND, NO_ACCESS
 from bins.models import Bin
 from bins.serializers import MASK
-from tests.asgi_fixtures import SAME_ORIGIN
+from tests.asgi_fixtures import SAME_ORIGIN, create_in_browser
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BROWSER = {"Origin": "http://testserver"}
-
-
-async def create(client, **body):
-    response = await client.post("/api/bins", body, content_type="application/json", headers=BROWSER)
-    assert response.status_code == 201
-    return response.json()
 
 
 def cookies_of(client):
@@ -34,7 +27,7 @@ async def closed_with(socket):
 @pytest.fixture
 async def private_bin(transactional_db):
     owner = AsyncClient()
-    data = await create(owner, private=True)
+    data = await create_in_browser(owner, private=True)
     return data["id"], owner, data["token"]
 
 
@@ -88,7 +81,7 @@ async def test_revoking_a_share_link_closes_the_sockets_it_opened(open_socket, p
 
 async def test_making_a_bin_private_closes_the_viewers_who_only_had_its_url(open_socket):
     owner = AsyncClient()
-    data = await create(owner)
+    data = await create_in_browser(owner)
     stranger, _, _ = await open_socket(f"/ws/bins/{data['id']}/")
     owners, _, _ = await open_socket(f"/ws/bins/{data['id']}/", headers=cookies_of(owner))
     response = await owner.patch(
@@ -104,13 +97,14 @@ async def test_making_a_bin_private_closes_the_viewers_who_only_had_its_url(open
 
 async def test_live_events_and_backlog_mask_headers_when_the_bin_masks(open_socket, capture):
     owner = AsyncClient()
-    data = await create(owner)
+    data = await create_in_browser(owner)
     await Bin.objects.filter(pk=data["id"]).aupdate(mask_headers=True)
     secret = [(b"authorization", b"Basic c2VjcmV0"), (b"x-visible", b"yes")]
     live_socket, _, _ = await open_socket(f"/ws/bins/{data['id']}/")
     await capture(f"/b/{data['id']}", headers=secret)
     (request,) = (await live_socket.receive_json_from(timeout=5))["requests"]
-    assert ["authorization", MASK] in request["headers"] and ["x-visible", "yes"] in request["headers"]
+    assert ["authorization", MASK] in request["headers"]
+    assert ["x-visible", "yes"] in request["headers"]
     backlog, _, _ = await open_socket(f"/ws/bins/{data['id']}/?after=0")
     (again,) = (await backlog.receive_json_from(timeout=5))["requests"]
     assert again["headers"] == request["headers"]
