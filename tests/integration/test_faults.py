@@ -149,3 +149,23 @@ def test_while_postgresql_is_away_capture_answers_503_and_nothing_is_half_writte
     assert [item["id"] for item in stored] == [after.json()["id"], before.json()["id"]]
     counts = httpx.get(f"{server.base_url}/api/bins/{bin['id']}").json()
     assert (counts["request_count"], counts["kept_count"]) == (2, 2)
+
+
+async def test_a_viewer_away_for_a_minute_misses_nothing(server_on):
+    bin = create_bin(server_on.base_url)
+    async with httpx.AsyncClient(timeout=10) as client:
+        async with viewer(server_on.base_url, bin["id"], after=0) as ws:
+            first = (await client.post(bin["url"], content=b"seen live")).json()["id"]
+            assert await collect_request_ids(ws, 1) == [first]
+        # Away for a minute (a laptop asleep, a train tunnel) while webhooks go on.
+        sent = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answer = await client.post(bin["url"], content=b"while away %d" % len(sent))
+            sent.append(answer.json()["id"])
+            await asyncio.sleep(2)
+        async with viewer(server_on.base_url, bin["id"], after=first) as ws:
+            caught_up = await collect_request_ids(ws, len(sent))
+            late = (await client.post(bin["url"], content=b"live again")).json()["id"]
+            assert await collect_request_ids(ws, 1) == [late]
+    assert caught_up == sent
