@@ -194,8 +194,10 @@ async def bins_collection(request, caller):
     name = clean_name(data.get("name", ""))
     private = clean_bool(data.get("private", False), "private")
     bin, secret = await off_loop(create_bin)(name, private, caller.user_id)
-    if "Origin" in request.headers:
-        # A browser page created it: its session is the owner from now on.
+    if "Origin" in request.headers and not csrf_refused(request):
+        # Our page created it: this browser's session is the owner from now on. Not
+        # for another site's form: its answer would replace the browser's session
+        # cookie, and with it every bin that session owned.
         await access.remember_owned(request.session, bin.id)
     return JsonResponse({**bin_json(bin, base_url(request), OWNER), "token": secret}, status=201)
 

@@ -65,6 +65,16 @@ async def test_creating_a_bin_gives_its_owner_token_once_and_keeps_only_a_hash(a
     assert "token" not in read
 
 
+async def test_another_sites_form_creating_a_bin_leaves_the_browsers_session_alone():
+    victim = AsyncClient(enforce_csrf_checks=True)
+    await victim.get("/")
+    response = await victim.generic(
+        "POST", "/api/bins", b"", headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 201  # a bin, harmless; but no session cookie set
+    assert "sessionid" not in response.cookies
+
+
 async def test_a_bin_can_be_created_private(async_client):
     data = await create_in_browser(async_client, private=True)
     assert data["private"] is True
@@ -275,12 +285,13 @@ async def test_masking_hides_sensitive_header_values_everywhere_the_api_shows_th
 async def test_a_change_authorized_by_a_session_needs_the_csrf_token():
     owner = AsyncClient(enforce_csrf_checks=True)
     page = await owner.get("/")
-    csrf = page.cookies["csrftoken"].value
-    data = await create_in_browser(owner, private=True)
-    path = f"/api/bins/{data['id']}/requests"
+    csrf = {**BROWSER, "X-CSRFToken": page.cookies["csrftoken"].value}
+    created = await owner.post(
+        "/api/bins", {"private": True}, content_type="application/json", headers=csrf
+    )
+    path = f"/api/bins/{created.json()['id']}/requests"
     assert_error(await owner.delete(path, headers=BROWSER), 403, "csrf_failed")
-    response = await owner.delete(path, headers={**BROWSER, "X-CSRFToken": csrf})
-    assert response.status_code == 204
+    assert (await owner.delete(path, headers=csrf)).status_code == 204
 
 
 async def test_a_bearer_token_needs_no_csrf_token(owned):
