@@ -12,7 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from . import access, live
+from . import access, live, search
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import Bin, BinToken, CapturedRequest
@@ -236,12 +236,19 @@ async def bin_resource(request, bin, level):
     return JsonResponse(bin_json(bin, base_url(request), level))
 
 
-def requests_page(bin, after, before, limit):
+def search_terms(request):
+    try:
+        return search.parse(request.GET.get("q", ""))
+    except search.QueryError as problem:
+        raise ApiError(400, "invalid_query", str(problem)) from None
+
+
+def requests_page(bin, after, before, limit, terms=()):
     masked = masked_names(bin)
     if after is not None:
-        rows = requests_after(bin.id, after, limit)
+        rows = requests_after(bin.id, after, limit, terms)
         return {"requests": [request_json(r, masked) for r in rows], "next_before": None}
-    rows = requests_before(bin.id, before, limit + 1)
+    rows = requests_before(bin.id, before, limit + 1, terms)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
@@ -259,7 +266,8 @@ async def requests_collection(request, bin, level):
     limit = int_param(request, "limit", DEFAULT_PAGE, MAX_PAGE) or DEFAULT_PAGE
     after = int_param(request, "after")
     before = int_param(request, "before")
-    return JsonResponse(await off_loop(requests_page)(bin, after, before, limit))
+    terms = search_terms(request)
+    return JsonResponse(await off_loop(requests_page)(bin, after, before, limit, terms))
 
 
 @endpoint("GET")
@@ -268,6 +276,7 @@ async def requests_wait(request, bin, level):
     after = int_param(request, "after", 0)
     timeout = int_param(request, "timeout", 30, MAX_WAIT)
     limit = int_param(request, "limit", MAX_PAGE, MAX_PAGE) or MAX_PAGE
+    terms = search_terms(request)
     news = asyncio.Event()
 
     async def heard(message):
@@ -279,7 +288,7 @@ async def requests_wait(request, bin, level):
     try:
         while True:
             news.clear()
-            page = await off_loop(requests_page)(bin, after, None, limit)
+            page = await off_loop(requests_page)(bin, after, None, limit, terms)
             remaining = deadline - time.monotonic()
             if page["requests"] or remaining <= 0:
                 return JsonResponse(page)

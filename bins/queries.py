@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections, transaction
 from django.db.models import F
 
+from . import search
 from .models import Bin, CapturedRequest
 
 MAX_PAGE = 500
@@ -32,18 +33,19 @@ def get_bin(bin_id):
     return Bin.objects.filter(pk=bin_id).first()
 
 
-def requests_after(bin_id, after, limit):
-    """Requests newer than `after`, oldest first."""
+def requests_after(bin_id, after, limit, terms=()):
+    """Requests newer than `after`, oldest first; only those matching `terms`
+    (bins.search) when given."""
     rows = CapturedRequest.objects.filter(bin_id=bin_id, id__gt=after).order_by("id")
-    return list(rows[:limit])
+    return list(search.apply(rows, terms)[:limit])
 
 
-def requests_before(bin_id, before, limit):
+def requests_before(bin_id, before, limit, terms=()):
     """The newest requests (older than `before` when given), newest first."""
     rows = CapturedRequest.objects.filter(bin_id=bin_id).order_by("-id")
     if before is not None:
         rows = rows.filter(id__lt=before)
-    return list(rows[:limit])
+    return list(search.apply(rows, terms)[:limit])
 
 
 def delete_requests(bin_id, request_id=None):

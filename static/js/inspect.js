@@ -35,6 +35,8 @@ const countLabelEl = $("#request-count-label");
 const keptEl = $("#kept-stat");
 const connEl = $("#conn-state");
 const listCountEl = $("#list-count");
+const searchInput = $("#search");
+const searchError = $("#search-error");
 
 const state = {
   items: new Map(), // id -> {req, li, seq}
@@ -49,13 +51,24 @@ const state = {
   dropped: Number(bin.dropped_count) || 0,
   refused: Number(bin.refused_count) || 0, // by the rate limits; known from the bin, not live
   gone: false,
+  query: new URLSearchParams(location.search).get("q") || "", // the search the list shows
 };
 
-const { addRequests, clearAll, dropMissing, markSelected, newestId, refreshCounts, removeRequest } =
+const { addRequests, clearAll, dropMissing, markSelected, newestId, noteArrivals, refreshCounts, removeRequest } =
   createRequestList({
     state,
     bin,
-    elements: { listEl, countEl, countLabelEl, keptEl, listCountEl, olderButton, emptyEl, workspaceEl },
+    elements: {
+      listEl,
+      countEl,
+      countLabelEl,
+      keptEl,
+      listCountEl,
+      olderButton,
+      emptyEl,
+      workspaceEl,
+      noMatchEl: $("#no-match"),
+    },
     select,
     showPlaceholder,
   });
@@ -80,7 +93,7 @@ async function loadFirstPage({ replace = false } = {}) {
   const seqAtStart = state.seq;
   // After a gap or a reconnect the counters may be stale too.
   const [data, fresh] = await Promise.all([
-    api(`${apiBase}/requests?limit=${PAGE_SIZE}`),
+    api(`${apiBase}/requests?limit=${PAGE_SIZE}${searchParam()}`),
     replace && state.loaded ? api(apiBase) : null,
   ]);
   if (fresh) applyBin(fresh);
@@ -112,7 +125,9 @@ async function loadOlder() {
   olderButton.disabled = true;
   olderButton.textContent = "Loading…";
   try {
-    const data = await api(`${apiBase}/requests?limit=${PAGE_SIZE}&before=${encodeURIComponent(state.nextBefore)}`);
+    const data = await api(
+      `${apiBase}/requests?limit=${PAGE_SIZE}&before=${encodeURIComponent(state.nextBefore)}${searchParam()}`,
+    );
     state.nextBefore = data.next_before;
     addRequests(data.requests);
     refreshCounts();
@@ -121,6 +136,56 @@ async function loadOlder() {
   } finally {
     olderButton.disabled = false;
     olderButton.textContent = "Load older";
+  }
+}
+
+// ---------------------------------------------------------------- search
+
+function searchParam() {
+  return state.query ? `&q=${encodeURIComponent(state.query)}` : "";
+}
+
+/** Show what matches `query` (the server searches the whole bin); "" shows all. */
+async function search(query) {
+  state.query = query;
+  const url = new URL(location.href);
+  if (query) url.searchParams.set("q", query);
+  else url.searchParams.delete("q");
+  history.replaceState(null, "", url);
+  state.items.clear();
+  listEl.replaceChildren();
+  state.nextBefore = null;
+  state.selectedId = null;
+  searchError.hidden = true;
+  try {
+    await loadFirstPage({ replace: true });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "invalid_query") {
+      searchError.textContent = err.message;
+      searchError.hidden = false;
+      refreshCounts();
+      return;
+    }
+    handleApiError(err, "Could not search");
+  }
+}
+
+/** New requests while a search is on: the server says which of them match. */
+async function addMatching(requests) {
+  noteArrivals(requests);
+  const ids = requests.map((r) => r.id).filter(Number.isInteger);
+  if (!ids.length) return;
+  const query = state.query;
+  try {
+    const data = await api(`${apiBase}/requests?after=${Math.min(...ids) - 1}&limit=500${searchParam()}`);
+    if (query !== state.query) return;
+    const arrived = new Set(ids);
+    addRequests(
+      data.requests.filter((r) => arrived.has(r.id)),
+      { live: true },
+    );
+  } catch (err) {
+    handleApiError(err, "Could not search the new requests");
   }
 }
 
@@ -330,7 +395,8 @@ const live = new LiveSocket({
 function onEvent(message) {
   switch (message.type) {
     case "requests.created":
-      addRequests(message.requests || [], { live: true });
+      if (state.query) addMatching(message.requests || []);
+      else addRequests(message.requests || [], { live: true });
       break;
     case "request.deleted":
       state.kept = Math.max(0, state.kept - 1);
@@ -394,6 +460,11 @@ document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
   if (event.key === "j") moveSelection(1);
   else if (event.key === "k") moveSelection(-1);
+  else if (event.key === "/") {
+    event.preventDefault();
+    searchInput.focus();
+    searchInput.select();
+  }
 });
 
 for (const button of document.querySelectorAll("[data-copy]")) {
@@ -405,6 +476,23 @@ for (const button of document.querySelectorAll("[data-copy]")) {
 }
 $("#capture-url").addEventListener("focus", (event) => event.target.select());
 olderButton.addEventListener("click", loadOlder);
+searchInput.value = state.query;
+$("#search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  search(searchInput.value.trim());
+});
+searchInput.addEventListener("search", () => {
+  if (!searchInput.value && state.query) search(""); // the field's own clear button
+});
+searchInput.addEventListener("focus", () => ($("#search-help").hidden = false));
+searchInput.addEventListener("blur", () => ($("#search-help").hidden = true));
+searchInput.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    searchInput.value = "";
+    if (state.query) search("");
+    searchInput.blur();
+  }
+});
 $("#clear-bin")?.addEventListener("click", clearBin);
 setupAccessPanel({ apiBase, onBin: applyBin });
 
@@ -420,7 +508,12 @@ async function start() {
       handleApiError(err, "");
       return;
     }
-    toast(`Could not load requests: ${err.message}`, "error");
+    if (err instanceof ApiError && err.code === "invalid_query") {
+      searchError.textContent = err.message;
+      searchError.hidden = false;
+    } else {
+      toast(`Could not load requests: ${err.message}`, "error");
+    }
   }
   live.connect();
   setInterval(updateTimes, 15000);

@@ -49,7 +49,8 @@ export function renderItem(req) {
  * showPlaceholder() are called when the selected request appears or goes away.
  */
 export function createRequestList({ state, bin, elements, select, showPlaceholder }) {
-  const { listEl, countEl, countLabelEl, keptEl, listCountEl, olderButton, emptyEl, workspaceEl } = elements;
+  const { listEl, countEl, countLabelEl, keptEl, listCountEl, olderButton, emptyEl, workspaceEl, noMatchEl } =
+    elements;
 
   /** Put li in the list, which stays sorted by id, newest first. */
   function insertSorted(li, id) {
@@ -107,6 +108,16 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       if (state.selectedId === null) select(newestId(), { scroll: false });
     }
     return added;
+  }
+
+  /** Count new requests a search hides: the bin got them, the list does not show them. */
+  function noteArrivals(requests) {
+    for (const req of requests) {
+      if (typeof req?.id !== "number" || req.id <= state.maxSeen) continue;
+      if (state.loaded) countArrival();
+      state.maxSeen = req.id;
+    }
+    refreshCounts();
   }
 
   /** A new request reached the bin: the server keeps it, dropping the oldest when full. */
@@ -177,11 +188,13 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
     countLabelEl.textContent = state.received === 1 ? "request received" : "requests received";
     refreshKept();
     const shown = state.items.size;
-    listCountEl.textContent = shown ? plural(shown, "request") + (state.nextBefore ? "+" : "") : "";
+    const label = state.query ? plural(shown, "match", "matches") : plural(shown, "request");
+    listCountEl.textContent = shown ? label + (state.nextBefore ? "+" : "") : "";
     olderButton.hidden = !state.nextBefore;
+    noMatchEl.hidden = !(state.query && state.loaded && shown === 0 && !state.nextBefore);
     // Until the first page is in, the server-rendered choice between the two stands.
     if (state.loaded && !state.gone) {
-      const empty = shown === 0 && !state.nextBefore;
+      const empty = shown === 0 && !state.nextBefore && !state.query;
       emptyEl.hidden = !empty;
       workspaceEl.hidden = empty;
     }
@@ -205,5 +218,5 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
 
   listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));
 
-  return { addRequests, clearAll, dropMissing, markSelected, newestId, refreshCounts, removeRequest };
+  return { addRequests, clearAll, dropMissing, markSelected, newestId, noteArrivals, refreshCounts, removeRequest };
 }

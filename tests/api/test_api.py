@@ -653,3 +653,36 @@ async def test_capture_keeps_header_bytes_and_a_nul_in_the_body(bin, capture, as
     data = (await async_client.get(f"/api/bins/{bin.id}/requests/{capture_id(answer)}")).json()
     assert data["headers"][-1][1].encode("latin-1") == value
     assert base64.b64decode(data["body_base64"]) == b"\x00body"
+
+
+# ?q= search (bins.search), on the list and the long poll
+
+
+async def test_the_list_takes_a_search(async_client, bin, capture):
+    await capture(f"/b/{bin.id}/a", b'{"type": "invoice.paid"}')
+    await capture(f"/b/{bin.id}/b", b'{"type": "invoice.created"}', method="PUT")
+    response = await async_client.get(f"/api/bins/{bin.id}/requests", {"q": '"invoice.paid"'})
+    assert [item["path"] for item in response.json()["requests"]] == ["/a"]
+    response = await async_client.get(f"/api/bins/{bin.id}/requests", {"q": "-method:PUT"})
+    assert [item["path"] for item in response.json()["requests"]] == ["/a"]
+
+
+async def test_a_search_the_syntax_does_not_allow_is_400(async_client, bin):
+    response = await async_client.get(f"/api/bins/{bin.id}/requests", {"q": "colour:red"})
+    data = assert_error(response, 400, "invalid_query")
+    assert "colour:" in data["error"]["message"]
+
+
+async def test_the_long_poll_waits_for_a_request_that_matches(async_client, bin, capture):
+    async def capture_later():
+        await asyncio.sleep(0.3)
+        await capture(f"/b/{bin.id}/other", b'{"type": "invoice.created"}')
+        await asyncio.sleep(0.3)
+        return await capture(f"/b/{bin.id}/paid", b'{"type": "invoice.paid"}')
+
+    query = {"after": 0, "timeout": 20, "q": 'method:POST "invoice.paid"'}
+    response, answer = await asyncio.gather(
+        async_client.get(f"/api/bins/{bin.id}/requests/wait", query), capture_later()
+    )
+    (item,) = response.json()["requests"]
+    assert item["id"] == capture_id(answer) and item["path"] == "/paid"
