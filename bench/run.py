@@ -54,6 +54,8 @@ SERVER_ENV = {
     "INSPECTOR_CLIENT_RATE": "1000000",
     "INSPECTOR_CLIENT_BURST": "1000000",
     "INSPECTOR_READ_TIMEOUT": str(READ_TIMEOUT),
+    # Every bench viewer comes from 127.0.0.1: the per-address cap would turn most away.
+    "INSPECTOR_MAX_WEBSOCKETS_PER_CLIENT": "100000",
 }
 SMALL_BODY = json.dumps({"event": "order.updated", "padding": "x" * 984}).encode()
 

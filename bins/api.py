@@ -8,17 +8,20 @@ import re
 import time
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from . import access, live, search
+import inspector
+
+from . import access, exports, live, search
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import Bin, BinToken, CapturedRequest
 from .queries import (
     MAX_PAGE,
     delete_requests_async,
+    export_chunk,
     get_bin_async,
     off_loop,
     requests_after,
@@ -32,6 +35,7 @@ from .serializers import (
     request_json,
     token_json,
 )
+from .storage import store_batch
 
 DEFAULT_PAGE = 50
 MAX_WAIT = 60
@@ -355,3 +359,67 @@ async def token_resource(request, bin, level, token_id):
     # Viewers let in by it are let go: each open websocket checks its access again.
     await live.publish(bin.id, live.access_changed())
     return HttpResponse(status=204)
+
+
+EXPORT_FORMATS = {
+    "har": ("application/json", "har"),
+    "ndjson": ("application/x-ndjson", "ndjson"),
+}
+EXPORT_CHUNK = 20  # rows read at a time: bodies may be 10 MiB each
+
+
+def export_response(bin, fmt, name, request_id=None):
+    """The bin's requests (or one) as a HAR or NDJSON download, streamed oldest first."""
+    if fmt not in EXPORT_FORMATS:
+        raise ApiError(400, "invalid_format", 'format must be "har" or "ndjson".')
+    masked = masked_names(bin)
+
+    async def pieces():
+        if fmt == "har":
+            yield exports.har_head(inspector.__version__)
+        after, first = 0, True
+        while True:
+            rows = await off_loop(export_chunk)(bin.id, after, EXPORT_CHUNK, request_id)
+            if not rows:
+                break
+            if fmt == "har":
+                yield exports.har_entries(rows, masked, first)
+            else:
+                yield exports.ndjson_lines(rows, masked)
+            after, first = rows[-1].id, False
+        if fmt == "har":
+            yield exports.HAR_TAIL
+
+    content_type, extension = EXPORT_FORMATS[fmt]
+    response = StreamingHttpResponse(pieces(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
+
+
+@endpoint("GET")
+async def bin_export(request, bin, level):
+    fmt = request.GET.get("format", "har")
+    return export_response(bin, fmt, f"bin-{bin.id}")
+
+
+@endpoint("GET")
+async def request_export(request, bin, level, request_id):
+    row = await get_request(bin, request_id)
+    fmt = request.GET.get("format", "har")
+    return export_response(bin, fmt, f"request-{row.id}", row.id)
+
+
+@endpoint("POST")
+async def bin_import(request, bin, level):
+    """Requests from a HAR or NDJSON file (as exported) into the bin, as if captured
+    (counted, kept within the bin's retention) and pushed to its open pages."""
+    try:
+        records = exports.parse_import(bin.id, request.body)
+    except exports.BadImport as problem:
+        raise ApiError(400, "invalid_import", str(problem)) from None
+    stored = await off_loop(store_batch)(records) if records else []
+    for start in range(0, len(stored), 100):
+        chunk = stored[start : start + 100]
+        frame = [request_json(record, record.masked) for record in chunk]
+        await live.publish(bin.id, live.requests_created(frame))
+    return JsonResponse({"imported": len(stored), "ids": [record.id for record in stored]})

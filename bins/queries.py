@@ -48,6 +48,15 @@ def requests_before(bin_id, before, limit, terms=()):
     return list(search.apply(rows, terms)[:limit])
 
 
+def export_chunk(bin_id, after, limit, request_id=None):
+    """Up to `limit` requests of a bin newer than `after`, oldest first (one when
+    `request_id` is given)."""
+    rows = CapturedRequest.objects.filter(bin_id=bin_id, id__gt=after).order_by("id")
+    if request_id is not None:
+        rows = rows.filter(pk=request_id)
+    return list(rows[:limit])
+
+
 def delete_requests(bin_id, request_id=None):
     """Delete one request of a bin, or all of them; returns how many went. The bin
     row is locked first, as the writer locks it, so that its kept_count stays exact

@@ -12,10 +12,11 @@ django_application = get_asgi_application()
 # Imported after Django is set up: they use models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from bins.capture import CAPTURE_PREFIX, raw_path_of  # noqa: E402
-from bins.ingest import capture_app  # noqa: E402
+from bins.capture import CAPTURE_PREFIX, SCOPE_EXTENSION, raw_path_of  # noqa: E402
+from bins.ingest import capture_app, error_body, respond  # noqa: E402
 from bins.routing import websocket_urlpatterns  # noqa: E402
 from inspector.origins import OriginValidator  # noqa: E402
 
@@ -28,6 +29,13 @@ async def http_router(scope, receive, send):
     # /b/<id> is matched with and without a trailing slash; /b itself is Django's.
     if raw_path_of(scope).startswith(CAPTURE_PREFIX):
         return await capture_app(scope, receive, send)
+    # Our server keeps at most INSPECTOR_MAX_BODY_BYTES of any body: say so rather
+    # than hand Django a cut one.
+    size = scope.get("extensions", {}).get(SCOPE_EXTENSION, {}).get("body_size", 0)
+    if size > settings.INSPECTOR_MAX_BODY_BYTES:
+        limit = settings.INSPECTOR_MAX_BODY_BYTES
+        message = f"The body of {size} bytes is over the {limit}-byte limit."
+        return await respond(send, scope, 413, error_body("body_too_large", message))
     return await static_application(scope, receive, send)
 
 

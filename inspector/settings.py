@@ -236,6 +236,9 @@ LOGGING = {
 
 # Limits and behaviour of the capture path.
 INSPECTOR_MAX_BODY_BYTES = envint("INSPECTOR_MAX_BODY_BYTES", str(10 * 1024 * 1024), minimum=1)
+# Django reads API bodies (an import is the biggest) up to the capture limit; bigger
+# ones are refused with 413 before Django sees them (inspector.asgi).
+DATA_UPLOAD_MAX_MEMORY_SIZE = INSPECTOR_MAX_BODY_BYTES
 INSPECTOR_BIN_TTL = envint("INSPECTOR_BIN_TTL", str(7 * 24 * 3600), minimum=60)
 INSPECTOR_MAX_REQUESTS_PER_BIN = envint("INSPECTOR_MAX_REQUESTS_PER_BIN", "1000", minimum=1)
 # A request (headers and body) must arrive whole within this many seconds of its

@@ -433,3 +433,12 @@ def test_headers_over_16_kib_in_all_are_refused(small_server):
     request = f"POST /b/{bin['id']} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 0\r\n\r\n"
     assert raw_request(small_server.port, request.encode()).startswith(b"HTTP/1.1 400 ")
     assert list_requests(small_server.base_url, bin["id"]) == []
+
+
+def test_an_api_body_over_the_limit_is_refused_not_cut(small_server):
+    bin = create_bin(small_server.base_url)
+    lines = b'{"method": "POST", "url": "/x"}\n' * 100  # 3,200 bytes, over LIMIT
+    answer = httpx.post(f"{small_server.base_url}/api/bins/{bin['id']}/import", content=lines)
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "body_too_large"
+    assert list_requests(small_server.base_url, bin["id"]) == []

@@ -55,7 +55,9 @@ def stored(bin, method="POST", path="/x", headers=(), body=b"", limit=1024):
         "headers": [(b"host", b"testserver"), *headers],
         "client": ("203.0.113.9", 1),
     }
-    record = build_request(scope, body[:limit], len(body), bin_id=bin.id, path=path, max_body_bytes=limit)
+    record = build_request(
+        scope, body[:limit], len(body), bin_id=bin.id, path=path, max_body_bytes=limit
+    )
     (saved,) = store_batch([record])
     return saved.id
 
