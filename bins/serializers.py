@@ -2,6 +2,7 @@
 
 import base64
 import codecs
+import hashlib
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -126,4 +127,5 @@ def request_detail_json(req, masked=frozenset()):
         **request_json(req, masked),
         "body_text": as_text(body, final=not req.body_truncated),
         "body_base64": base64.b64encode(body).decode("ascii"),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
     }

@@ -2,6 +2,7 @@
 // "Copy as curl". Built with el()/textContent only.
 
 import {
+  copyText,
   copyWithFeedback,
   el,
   formatBytes,
@@ -12,7 +13,8 @@ import {
   timeZoneName,
   toast,
 } from "./common.js";
-import { renderBody } from "./body.js";
+import { decodeBase64, renderBody } from "./body.js";
+import { curlCommand, fetchCode, httpieCommand, pythonCode, rawHttp } from "./copyas.js";
 
 /** A name/value table; rows named in `masked` show their value as masked. */
 function kvTable(id, rows, names, masked = new Set()) {
@@ -56,11 +58,7 @@ export function renderDetail(req, { apiBase, onDelete }) {
 
   const copyUrl = el("button", { type: "button", class: "btn btn-small" }, "Copy URL");
   copyUrl.addEventListener("click", () => copyWithFeedback(copyUrl, req.url));
-  const copyCurl = el("button", { type: "button", class: "btn btn-small" }, "Copy as curl");
-  copyCurl.addEventListener("click", () => {
-    copyWithFeedback(copyCurl, curlCommand(req, new URL(downloadUrl, location.href).href));
-    if (req.body_truncated) toast("The body was cut at capture: the command sends what was kept.");
-  });
+  const copyAs = copyAsMenu(req, new URL(downloadUrl, location.href).href);
   // Read-only viewers (a share link) get no Delete.
   const remove = onDelete
     ? el("button", { type: "button", class: "btn btn-small btn-danger", id: "delete-request" }, "Delete")
@@ -78,7 +76,7 @@ export function renderDetail(req, { apiBase, onDelete }) {
       "header",
       { class: "detail-head" },
       el("div", { class: "detail-line" }, methodBadge(req.method), el("span", { class: "detail-url" }, req.url)),
-      el("div", { class: "detail-actions" }, copyUrl, copyCurl, remove),
+      el("div", { class: "detail-actions" }, copyUrl, copyAs, exportLink(requestPath), remove),
     ),
     el(
       "dl",
@@ -98,9 +96,13 @@ export function renderDetail(req, { apiBase, onDelete }) {
       ),
       metaItem("Content type", el("span", { class: "mono" }, req.content_type || "none")),
       metaItem("Request", el("span", { class: "mono" }, `#${req.id}`)),
+      req.body_sha256
+        ? metaItem("SHA-256", el("span", { class: "mono sha", title: "SHA-256 of the body as stored" }, req.body_sha256))
+        : null,
     ),
     query.length ? section("Query parameters", query.length, kvTable("query-table", query, ["Name", "Value"])) : null,
     section("Body", null, renderBody(req, downloadUrl)),
+    rawSection(req),
     section(
       "Headers",
       headers.length,
@@ -114,40 +116,47 @@ export function renderDetail(req, { apiBase, onDelete }) {
   );
 }
 
-export function shellQuote(value) {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
-  // Control characters would be pasted into the terminal as they are: spell them out.
-  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(value)) {
-    const escaped = value.replace(/[\\'\u0000-\u001f\u007f-\u009f]/g, (c) => {
-      if (c === "\\" || c === "'") return "\\" + c;
-      // \xHH are bytes: spell out the character's UTF-8 encoding.
-      return Array.from(new TextEncoder().encode(c), (byte) => "\\x" + byte.toString(16).padStart(2, "0")).join("");
-    });
-    return `$'${escaped}'`;
-  }
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+const COPY_AS = {
+  curl: ["curl", (req, url) => curlCommand(req, url)],
+  httpie: ["HTTPie", (req, url) => httpieCommand(req, url)],
+  python: ["Python requests", (req) => pythonCode(req, decodeBase64(req.body_base64))],
+  fetch: ["JavaScript fetch", (req) => fetchCode(req, decodeBase64(req.body_base64))],
+  raw: ["raw HTTP", (req) => rawHttp(req)],
+};
+
+/** "Copy as…": a menu of commands and code that send the request again. */
+function copyAsMenu(req, downloadUrl) {
+  const menu = el(
+    "select",
+    { class: "btn btn-small copy-as", "aria-label": "Copy the request as" },
+    el("option", { value: "" }, "Copy as…"),
+    Object.entries(COPY_AS).map(([key, [label]]) => el("option", { value: key }, label)),
+  );
+  menu.addEventListener("change", async () => {
+    const choice = COPY_AS[menu.value];
+    menu.value = "";
+    if (!choice) return;
+    const [label, make] = choice;
+    const ok = await copyText(make(req, downloadUrl));
+    const cut = req.body_truncated ? " The body was cut at capture: it sends what was kept." : "";
+    toast(ok ? `Copied as ${label}.${cut}` : "Could not copy: your browser refused.", ok ? "info" : "error");
+  });
+  return menu;
 }
 
-const SKIPPED_HEADERS = new Set(["host", "content-length", "connection", "transfer-encoding"]);
+function exportLink(requestPath) {
+  return el(
+    "a",
+    { class: "btn btn-small", href: `${requestPath}/export?format=har`, download: "", title: "Download as a HAR file" },
+    "HAR",
+  );
+}
 
-/** A shell-safe curl command that replays the request (every argument quoted). */
-export function curlCommand(req, downloadUrl) {
-  const parts = ["curl"];
-  if (req.method === "HEAD") parts.push("--head");
-  else if (req.method !== "GET" || req.body_size) parts.push("-X", shellQuote(req.method));
-  parts.push(shellQuote(req.url));
-  for (const [name, value] of req.headers || []) {
-    if (SKIPPED_HEADERS.has(name.toLowerCase())) continue;
-    parts.push("-H", shellQuote(`${name}: ${latin1ToDisplay(value)}`));
-  }
-  let prefix = "";
-  if (req.body_size) {
-    if (req.body_text !== null && req.body_text !== undefined) {
-      parts.push("--data-binary", shellQuote(req.body_text));
-    } else {
-      prefix = `curl -sS -o body.bin ${shellQuote(downloadUrl)} && \\\n  `;
-      parts.push("--data-binary", "@body.bin");
-    }
-  }
-  return prefix + parts.join(" ");
+function rawSection(req) {
+  const text = rawHttp(req);
+  const copy = el("button", { type: "button", class: "btn btn-small" }, "Copy");
+  copy.addEventListener("click", () => copyWithFeedback(copy, text));
+  const pre = el("pre", { class: "code raw-http", id: "raw-http" }, text);
+  const details = el("details", { class: "detail-section raw-section" }, el("summary", null, "Raw HTTP"), copy, pre);
+  return details;
 }

@@ -75,9 +75,11 @@ async def test_a_bin_exports_as_ndjson_one_request_a_line(async_client, filled):
 
 
 async def test_one_request_exports_alone(async_client, filled):
-    rid = await CapturedRequest.objects.filter(bin=filled, method="PUT").values_list(
-        "id", flat=True
-    ).aget()
+    rid = (
+        await CapturedRequest.objects.filter(bin=filled, method="PUT")
+        .values_list("id", flat=True)
+        .aget()
+    )
     response = await async_client.get(f"/api/bins/{filled.id}/requests/{rid}/export")
     har = json.loads(await read(response))
     jsonschema.validate(har, HAR_SCHEMA)

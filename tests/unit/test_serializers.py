@@ -100,7 +100,11 @@ def test_request_json_has_exactly_the_contract_keys(make_request):
 
 
 def test_request_detail_json_adds_the_whole_body(make_request):
-    assert set(request_detail_json(make_request())) == REQUEST_KEYS | {"body_text", "body_base64"}
+    assert set(request_detail_json(make_request())) == REQUEST_KEYS | {
+        "body_text",
+        "body_base64",
+        "body_sha256",
+    }
 
 
 def test_request_json_values(make_request, bin_id):
