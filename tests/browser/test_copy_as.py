@@ -42,10 +42,7 @@ def generated(page, kind, req, download_url):
 
 def run(kind, code, workdir):
     env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
-    if kind == "python":
-        command = [sys.executable, "-c", code]
-    else:
-        command = ["bash", "-c", code]
+    command = [sys.executable, "-c", code] if kind == "python" else ["bash", "-c", code]
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
 
