@@ -14,13 +14,16 @@ function cookie(name) {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
-/** fetch() a JSON endpoint of our API; throws ApiError with the API's error shape. */
-export async function api(path, { method = "GET", body, signal } = {}) {
+/** fetch() a JSON endpoint of our API (with a JSON `body`, or a `file`'s bytes); throws
+ * ApiError with the API's error shape. */
+export async function api(path, { method = "GET", body, file, signal } = {}) {
   const headers = { Accept: "application/json" };
   const options = { method, headers, signal, credentials: "same-origin" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
+  } else if (file !== undefined) {
+    options.body = file; // a File or Blob, sent as its bytes
   }
   if (method !== "GET" && method !== "HEAD") {
     const token = cookie("csrftoken");

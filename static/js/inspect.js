@@ -494,6 +494,22 @@ searchInput.addEventListener("keydown", (event) => {
   }
 });
 $("#clear-bin")?.addEventListener("click", clearBin);
+$("#export-bin").addEventListener("change", (event) => {
+  const format = event.target.value;
+  event.target.value = "";
+  if (format) location.assign(`${apiBase}/export?format=${format}`);
+});
+$("#import-file")?.addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  try {
+    const { imported } = await api(`${apiBase}/import`, { method: "POST", file });
+    toast(`Imported ${imported.toLocaleString()} ${imported === 1 ? "request" : "requests"} from ${file.name}.`);
+  } catch (err) {
+    handleApiError(err, `Could not import ${file.name}`);
+  }
+});
 setupAccessPanel({ apiBase, onBin: applyBin });
 
 async function start() {
