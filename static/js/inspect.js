@@ -52,7 +52,11 @@ const state = {
   refused: Number(bin.refused_count) || 0, // by the rate limits; known from the bin, not live
   gone: false,
   query: new URLSearchParams(location.search).get("q") || "", // the search the list shows
+  linked: Number(new URLSearchParams(location.search).get("r")) || null, // a permalink's request
+  pinned: false, // the user picked a request: stop following the newest
+  unread: 0, // arrived while the tab was hidden, for its title
 };
+state.pinned = state.linked !== null;
 
 const { addRequests, clearAll, dropMissing, markSelected, newestId, noteArrivals, refreshCounts, removeRequest } =
   createRequestList({
@@ -114,7 +118,7 @@ async function loadFirstPage({ replace = false } = {}) {
     state.selectedId = null;
     select(newestId());
   }
-  if (state.selectedId === null) {
+  if (state.selectedId === null && state.linked === null) {
     if (state.items.size) select(newestId(), { scroll: false });
     else showPlaceholder();
   }
@@ -212,6 +216,45 @@ function binIsGone(err) {
 }
 
 // ---------------------------------------------------------------- selection and detail
+
+/** The address names the picked request (?r=), so it can be shared and reloaded. */
+function setPermalink(id) {
+  const url = new URL(location.href);
+  if (id) url.searchParams.set("r", id);
+  else url.searchParams.delete("r");
+  history.replaceState(null, "", url);
+  $("#follow-newest").hidden = !state.pinned;
+}
+
+/** The user picked a request: the page stops following the newest. */
+function pick(id, options) {
+  state.pinned = true;
+  setPermalink(id);
+  return select(id, options);
+}
+
+function followNewest() {
+  state.pinned = false;
+  setPermalink(null);
+  if (state.items.size) select(newestId(), { scroll: true });
+}
+
+/** A permalink to a request beyond the first page: fetch it into the list. */
+async function showLinked() {
+  const id = state.linked;
+  state.linked = null;
+  if (!state.items.has(id)) {
+    const data = await api(`${apiBase}/requests?after=${id - 1}&limit=1`);
+    if (data.requests[0]?.id !== id) {
+      toast(`Request #${id} is not in this bin any more.`);
+      followNewest();
+      return;
+    }
+    addRequests(data.requests);
+  }
+  setPermalink(id);
+  select(id);
+}
 
 async function select(id, { focus = false, scroll = true, reveal = false } = {}) {
   const item = state.items.get(id);
@@ -436,12 +479,12 @@ function moveSelection(step) {
   if (!items.length) return;
   const current = items.findIndex((li) => Number(li.dataset.id) === state.selectedId);
   const index = current < 0 ? 0 : Math.max(0, Math.min(items.length - 1, current + step));
-  select(Number(items[index].dataset.id), { focus: true });
+  pick(Number(items[index].dataset.id), { focus: true });
 }
 
 listEl.addEventListener("click", (event) => {
   const li = event.target.closest("li.request-item");
-  if (li) select(Number(li.dataset.id), { focus: true, reveal: true });
+  if (li) pick(Number(li.dataset.id), { focus: true, reveal: true });
 });
 
 listEl.addEventListener("keydown", (event) => {
@@ -449,8 +492,8 @@ listEl.addEventListener("keydown", (event) => {
   if (event.key in steps) {
     event.preventDefault();
     const items = [...listEl.children];
-    if (event.key === "Home") return select(Number(items[0]?.dataset.id), { focus: true });
-    if (event.key === "End") return select(Number(items.at(-1)?.dataset.id), { focus: true });
+    if (event.key === "Home") return pick(Number(items[0]?.dataset.id), { focus: true });
+    if (event.key === "End") return pick(Number(items.at(-1)?.dataset.id), { focus: true });
     moveSelection(steps[event.key]);
   }
 });
@@ -494,6 +537,13 @@ searchInput.addEventListener("keydown", (event) => {
   }
 });
 $("#clear-bin")?.addEventListener("click", clearBin);
+$("#follow-newest").addEventListener("click", followNewest);
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && state.unread) {
+    state.unread = 0;
+    refreshCounts();
+  }
+});
 $("#export-bin").addEventListener("change", (event) => {
   const format = event.target.value;
   event.target.value = "";
@@ -531,6 +581,7 @@ async function start() {
       toast(`Could not load requests: ${err.message}`, "error");
     }
   }
+  if (state.linked !== null) await showLinked().catch((err) => handleApiError(err, "Could not open the request"));
   live.connect();
   setInterval(updateTimes, 15000);
 }

@@ -105,7 +105,8 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
     if (added) {
       trimList();
       refreshCounts();
-      if (state.selectedId === null) select(newestId(), { scroll: false });
+      // Follow the newest request until the user picks one.
+      if (!state.pinned) select(newestId(), { scroll: false });
     }
     return added;
   }
@@ -123,6 +124,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
   /** A new request reached the bin: the server keeps it, dropping the oldest when full. */
   function countArrival() {
     state.received += 1;
+    if (document.hidden) state.unread += 1;
     if (state.kept >= bin.max_requests) state.dropped += 1;
     else state.kept += 1;
   }
@@ -198,7 +200,8 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       emptyEl.hidden = !empty;
       workspaceEl.hidden = empty;
     }
-    document.title = (bin.name || "Bin " + bin.id) + (shown ? ` (${state.received})` : "") + " · Inspector";
+    const unread = state.unread ? `(${state.unread} new) ` : "";
+    document.title = unread + (bin.name || "Bin " + bin.id) + (shown ? ` (${state.received})` : "") + " · Inspector";
   }
 
   /** "812 of 1,000 kept", and a warning as the bin nears the point where it drops. */

@@ -62,6 +62,7 @@ def test_a_search_narrows_the_list_follows_live_arrivals_and_clears(app_server, 
 
 def test_a_search_the_syntax_does_not_allow_is_explained(app_server, page):
     bin = create_bin(app_server.base_url)
+    push(bin["url"], 1)
     page.goto(bin["inspect_url"])
     wait_live(page)
     page.locator("#search").fill("colour:red")
