@@ -316,7 +316,8 @@ async def request_resource(request, bin, level, request_id):
         if await delete_requests_async(bin.id, row.id):
             await live.publish(bin.id, live.request_deleted(row.id))
         return HttpResponse(status=204)
-    return JsonResponse(request_detail_json(row, masked_names(bin)))
+    preview = int_param(request, "preview")
+    return JsonResponse(request_detail_json(row, masked_names(bin), preview))
 
 
 @endpoint("GET")

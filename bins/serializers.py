@@ -7,7 +7,9 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 
+from . import bodies
 from .access import LEVEL_NAMES
+from .capture import header_value
 
 PREVIEW_BYTES = 2048
 MASK = "••••••••"
@@ -121,11 +123,39 @@ def request_json(req, masked=frozenset()):
     }
 
 
-def request_detail_json(req, masked=frozenset()):
+def request_detail_json(req, masked=frozenset(), preview=None):
+    """A Request with its body: whole, or its first `preview` bytes (then
+    `body_preview_cut`). A gzip, deflate or br body also comes decoded."""
     body = bytes(req.body)
+    shown = body if preview is None else body[:preview]
+    whole = len(shown) == len(body) and not req.body_truncated
+    encoding = header_value(req.headers, "content-encoding").strip().lower() or None
     return {
         **request_json(req, masked),
-        "body_text": as_text(body, final=not req.body_truncated),
-        "body_base64": base64.b64encode(body).decode("ascii"),
+        "body_text": as_text(shown, final=whole),
+        "body_base64": base64.b64encode(shown).decode("ascii"),
         "body_sha256": hashlib.sha256(body).hexdigest(),
+        "body_kept": len(body),
+        "body_preview_cut": len(shown) < len(body),
+        "content_encoding": encoding,
+        "body_decoded": decoded_json(body, encoding, preview, whole) if encoding else None,
+    }
+
+
+def decoded_json(body, encoding, preview, whole):
+    """The body with its Content-Encoding undone, for reading; None when it is one
+    we do not undo (identity, compress, ...)."""
+    limit = settings.INSPECTOR_MAX_BODY_BYTES if preview is None else preview
+    try:
+        decoded = bodies.decode(body, encoding, limit)
+    except bodies.DecodeError as problem:
+        return {"error": f"The body says Content-Encoding: {encoding}, but it is {problem}."}
+    if decoded is None:
+        return None
+    data, cut = decoded
+    return {
+        "text": as_text(data, final=whole and not cut),
+        "base64": base64.b64encode(data).decode("ascii"),
+        "size": len(data),
+        "cut": cut,
     }

@@ -1,9 +1,13 @@
 """bins.serializers: the JSON shapes of DESIGN.md's public contract."""
 
 import base64
+import gzip
+import hashlib
 import json
+import zlib
 from datetime import UTC, datetime
 
+import brotli
 import pytest
 from django.test import RequestFactory
 
@@ -104,6 +108,10 @@ def test_request_detail_json_adds_the_whole_body(make_request):
         "body_text",
         "body_base64",
         "body_sha256",
+        "body_kept",
+        "body_preview_cut",
+        "content_encoding",
+        "body_decoded",
     }
 
 
@@ -367,3 +375,75 @@ def test_bin_urls_come_from_public_url_when_set(settings, a_bin, bin_id):
     assert data["url"] == f"https://hooks.example.com/inspector/b/{bin_id}"
     assert data["inspect_url"] == f"https://hooks.example.com/inspector/bins/{bin_id}/"
     assert data["ws_url"] == f"wss://hooks.example.com/inspector/ws/bins/{bin_id}/"
+
+
+# Bodies: previews and Content-Encoding
+
+
+def test_a_preview_cuts_the_body_but_not_its_size_or_hash(make_request):
+    body = b"0123456789" * 10
+    data = request_detail_json(make_request(body=body), preview=25)
+    assert base64.b64decode(data["body_base64"]) == body[:25]
+    assert data["body_text"] == body[:25].decode()
+    assert data["body_preview_cut"] is True
+    assert data["body_kept"] == 100
+    assert data["body_sha256"] == hashlib.sha256(body).hexdigest()
+    whole = request_detail_json(make_request(body=body), preview=1000)
+    assert whole["body_preview_cut"] is False
+
+
+def test_a_preview_never_splits_a_character_into_nonsense(make_request):
+    data = request_detail_json(make_request(body="é".encode() * 10), preview=5)
+    assert data["body_text"] == "éé"  # the third é is cut in half: left out
+
+
+def encoded(encoding, raw):
+    if encoding == "gzip":
+        return gzip.compress(raw)
+    if encoding == "deflate":
+        return zlib.compress(raw)
+    return brotli.compress(raw)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "GZip"])
+def test_a_compressed_body_comes_decoded_too(make_request, encoding):
+    raw = b'{"event": "push", "padding": "' + b"x" * 5000 + b'"}'
+    req = make_request(
+        body=encoded(encoding.lower(), raw), headers=[["Content-Encoding", encoding]]
+    )
+    data = request_detail_json(req)
+    assert data["content_encoding"] == encoding.lower()
+    assert base64.b64decode(data["body_decoded"]["base64"]) == raw
+    assert data["body_decoded"]["text"] == raw.decode()
+    assert (data["body_decoded"]["size"], data["body_decoded"]["cut"]) == (len(raw), False)
+    assert data["body_text"] is None  # the bytes as sent stay as they are
+
+
+def test_raw_deflate_is_decoded_as_well(make_request):
+    squeezer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw_deflate = squeezer.compress(b"hello raw deflate") + squeezer.flush()
+    req = make_request(body=raw_deflate, headers=[["Content-Encoding", "deflate"]])
+    assert request_detail_json(req)["body_decoded"]["text"] == "hello raw deflate"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_a_compression_bomb_is_decoded_only_up_to_the_limit(make_request, settings, encoding):
+    settings.INSPECTOR_MAX_BODY_BYTES = 1_000_000
+    bomb = encoded(encoding, b"\x00" * 50_000_000)  # 50 MB from tens of kilobytes
+    assert len(bomb) < 100_000
+    req = make_request(body=bomb, headers=[["Content-Encoding", encoding]])
+    decoded = request_detail_json(req)["body_decoded"]
+    assert (decoded["size"], decoded["cut"]) == (1_000_000, True)
+
+
+def test_a_body_that_is_not_what_its_encoding_says_is_explained(make_request):
+    req = make_request(body=b"plain text", headers=[["Content-Encoding", "gzip"]])
+    data = request_detail_json(req)
+    assert "Content-Encoding: gzip" in data["body_decoded"]["error"]
+    assert data["body_text"] == "plain text"
+
+
+def test_an_encoding_we_do_not_undo_is_left_alone(make_request):
+    req = make_request(body=b"abc", headers=[["Content-Encoding", "compress"]])
+    data = request_detail_json(req)
+    assert (data["content_encoding"], data["body_decoded"]) == ("compress", None)
