@@ -80,17 +80,6 @@ export function jsonPieces(text, indentUnit = "  ") {
 }
 
 /** Whole JSON text, or null when the text is not JSON. */
-export function parseJsonText(text) {
-  const trimmed = text.trim();
-  if (!trimmed) return null;
-  try {
-    JSON.parse(trimmed);
-    return trimmed;
-  } catch {
-    return null;
-  }
-}
-
 function renderJson(text) {
   const pre = el("pre", { class: "body-json code" });
   const pieces = jsonPieces(text);
@@ -194,15 +183,285 @@ function renderHex(bytes) {
   );
 }
 
+// ---------------------------------------------------------------- more views
+
+/**
+ * Where JSON text breaks: {message, position, line, column}, or null when it is valid.
+ * Browsers no longer say where in JSON.parse's message, so this scans it itself.
+ */
+export function jsonError(text) {
+  try {
+    JSON.parse(text);
+    return null;
+  } catch (err) {
+    const position = jsonErrorPosition(text);
+    const before = text.slice(0, position).split("\n");
+    const found = position < text.length ? `unexpected ${JSON.stringify(text[position])}` : "unexpected end";
+    return { message: found, position, line: before.length, column: before.at(-1).length + 1 };
+  }
+}
+
+const JSON_SPACE = /[ \t\r\n]*/y;
+const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const JSON_WORD = /true|false|null/y;
+
+/** The offset of the first character that is not valid JSON (text.length: it ended). */
+function jsonErrorPosition(text) {
+  let at = 0;
+  const skip = () => {
+    JSON_SPACE.lastIndex = at;
+    JSON_SPACE.exec(text);
+    at = JSON_SPACE.lastIndex;
+  };
+  const token = (pattern) => {
+    pattern.lastIndex = at;
+    if (!pattern.exec(text)) return false;
+    at = pattern.lastIndex;
+    return true;
+  };
+  const fail = () => {
+    throw at;
+  };
+  const value = (depth) => {
+    skip();
+    if (depth > 1000) fail();
+    const c = text[at];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      at++;
+      skip();
+      if (text[at] === close) return void at++;
+      for (;;) {
+        if (c === "{") {
+          skip();
+          if (!token(JSON_STRING)) fail();
+          skip();
+          if (text[at] !== ":") fail();
+          at++;
+        }
+        value(depth + 1);
+        skip();
+        if (text[at] === ",") at++;
+        else if (text[at] === close) return void at++;
+        else fail();
+      }
+    }
+    if (!(token(JSON_STRING) || token(JSON_NUMBER) || token(JSON_WORD))) fail();
+  };
+  try {
+    value(0);
+    skip();
+    return at < text.length ? at : text.length;
+  } catch (position) {
+    return position;
+  }
+}
+
+function renderBrokenJson(text, error) {
+  const where = error.line ? ` at line ${error.line}, column ${error.column}` : "";
+  const notice = el("p", { class: "notice notice-warn json-error" }, el("strong", null, "Invalid JSON"), `${where}: ${error.message}`);
+  const pre = el("pre", { class: "body-text code" });
+  if (error.position === null || text.length > HIGHLIGHT_CAP) {
+    pre.textContent = text;
+  } else {
+    const at = error.position;
+    pre.append(text.slice(0, at), el("mark", { class: "json-error-at", title: "JSON.parse stopped here" }, text.slice(at, at + 1) || " "), text.slice(at + 1));
+  }
+  return el("div", null, notice, pre);
+}
+
+function mediaParameter(contentType, name) {
+  const match = new RegExp(`;\\s*${name}\\s*=\\s*("([^"]*)"|[^;\\s]+)`, "i").exec(contentType || "");
+  return match ? (match[2] ?? match[1]) : null;
+}
+
+export function isXmlType(contentType) {
+  const type = mediaType(contentType);
+  return type.endsWith("/xml") || type.endsWith("+xml");
+}
+
+/** XML re-indented, from the parsed document (nothing in it is run or fetched);
+ * {text} or {error}. */
+export function prettyXml(text) {
+  const doc = new DOMParser().parseFromString(text, "application/xml");
+  const problem = doc.getElementsByTagName("parsererror")[0];
+  if (problem) return { error: problem.textContent.trim() };
+  const lines = [];
+  const walk = (node, depth) => {
+    const pad = "  ".repeat(depth);
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      const attrs = [...node.attributes].map((a) => ` ${a.name}="${a.value.replace(/"/g, "&quot;")}"`).join("");
+      const children = [...node.childNodes].filter((c) => c.nodeType !== Node.TEXT_NODE || c.data.trim());
+      if (!children.length) lines.push(`${pad}<${node.nodeName}${attrs}/>`);
+      else if (children.length === 1 && children[0].nodeType === Node.TEXT_NODE) {
+        lines.push(`${pad}<${node.nodeName}${attrs}>${children[0].data.trim()}</${node.nodeName}>`);
+      } else {
+        lines.push(`${pad}<${node.nodeName}${attrs}>`);
+        for (const child of children) walk(child, depth + 1);
+        lines.push(`${pad}</${node.nodeName}>`);
+      }
+    } else if (node.nodeType === Node.TEXT_NODE) lines.push(pad + node.data.trim());
+    else if (node.nodeType === Node.CDATA_SECTION_NODE) lines.push(`${pad}<![CDATA[${node.data}]]>`);
+    else if (node.nodeType === Node.COMMENT_NODE) lines.push(`${pad}<!--${node.data}-->`);
+    else if (node.nodeType === Node.PROCESSING_INSTRUCTION_NODE) lines.push(`${pad}<?${node.target} ${node.data}?>`);
+  };
+  for (const child of doc.childNodes) walk(child, 0);
+  return { text: lines.join("\n") };
+}
+
+function renderXml(text) {
+  const result = prettyXml(text);
+  if (result.error) {
+    return el("div", null, el("p", { class: "notice notice-warn" }, el("strong", null, "Invalid XML: "), result.error), renderText(text));
+  }
+  return el("pre", { class: "body-xml code" }, result.text);
+}
+
+function indexOf(bytes, needle, from) {
+  outer: for (let i = from; i <= bytes.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/** The parts of a multipart body: [{headers: [[name, value]], name, filename, type, bytes}]. */
+export function multipartParts(bytes, boundary) {
+  const delimiter = new TextEncoder().encode(`--${boundary}`);
+  const parts = [];
+  let at = indexOf(bytes, delimiter, 0);
+  while (at >= 0) {
+    let start = at + delimiter.length;
+    if (bytes[start] === 0x2d && bytes[start + 1] === 0x2d) break; // the closing --boundary--
+    while (start < bytes.length && bytes[start] !== 0x0a) start++; // to the end of the line
+    start++;
+    const next = indexOf(bytes, delimiter, start);
+    let end = next < 0 ? bytes.length : next;
+    if (bytes[end - 1] === 0x0a) end--;
+    if (bytes[end - 1] === 0x0d) end--;
+    const part = bytes.subarray(start, Math.max(start, end));
+    const split = indexOf(part, [0x0d, 0x0a, 0x0d, 0x0a], 0);
+    const headEnd = split >= 0 ? split : indexOf(part, [0x0a, 0x0a], 0);
+    const head = headEnd >= 0 ? latin1.decode(part.subarray(0, headEnd)) : "";
+    const body = headEnd >= 0 ? part.subarray(headEnd + (split >= 0 ? 4 : 2)) : part;
+    const headers = head
+      .split(/\r?\n/)
+      .filter((line) => line.includes(":"))
+      .map((line) => [line.slice(0, line.indexOf(":")).trim(), line.slice(line.indexOf(":") + 1).trim()]);
+    const disposition = (headers.find(([n]) => n.toLowerCase() === "content-disposition") || [, ""])[1];
+    const type = (headers.find(([n]) => n.toLowerCase() === "content-type") || [, ""])[1];
+    parts.push({
+      headers,
+      name: mediaParameter(disposition, "name"),
+      filename: fileName(disposition),
+      type,
+      bytes: body,
+    });
+    if (next < 0) break;
+    at = next;
+  }
+  return parts;
+}
+
+function fileName(disposition) {
+  const extended = /;\s*filename\*\s*=\s*([^']*)'[^']*'([^;\s]+)/i.exec(disposition || "");
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[2]);
+    } catch {
+      // fall back to the plain filename
+    }
+  }
+  return mediaParameter(disposition, "filename");
+}
+
+/** A name safe to save a download under: no folders, no control characters. */
+export function safeFileName(name, fallback) {
+  const cleaned = (name || "").replace(/[\u0000-\u001f\u007f/\\]/g, "_").replace(/^\.+/, "").slice(0, 200);
+  return cleaned || fallback;
+}
+
+function downloadLink(bytes, filename, label) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  return el("a", { class: "btn btn-small", href: url, download: filename }, label);
+}
+
+function renderParts(bytes, boundary) {
+  const parts = multipartParts(bytes, boundary);
+  if (!parts.length) return el("p", { class: "muted" }, "No parts found for this boundary.");
+  return el(
+    "ol",
+    { class: "parts" },
+    parts.map((part, index) => {
+      const text = part.bytes.length <= HEX_CAP ? utf8OrNull(part.bytes) : null;
+      const label = part.filename !== null ? `${part.name ?? ""} (file ${part.filename})` : part.name ?? `part ${index + 1}`;
+      return el(
+        "li",
+        { class: "part" },
+        el(
+          "div",
+          { class: "part-head" },
+          el("strong", null, label),
+          el("span", { class: "muted" }, ` ${part.type || "no type"} · ${formatBytes(part.bytes.length)}`),
+          part.filename !== null || text === null
+            ? downloadLink(part.bytes, safeFileName(part.filename, `part-${index + 1}.bin`), "Download")
+            : null,
+        ),
+        el("pre", { class: "part-headers code" }, part.headers.map(([n, v]) => `${n}: ${v}`).join("\n")),
+        part.filename === null && text !== null ? el("pre", { class: "body-text code" }, text) : null,
+      );
+    }),
+  );
+}
+
+function utf8OrNull(bytes) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+const IMAGE_TYPES = new Set([
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "image/bmp",
+  "image/avif",
+  "image/x-icon",
+  "image/vnd.microsoft.icon",
+  "image/svg+xml",
+]);
+
+function renderImage(bytes, type) {
+  // From a blob: in an <img>, an SVG's scripts never run.
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  return el("div", { class: "body-image" }, el("img", { src: url, alt: `The body, as ${type}` }));
+}
+
+/** Text in a declared charset other than UTF-8 (latin1, windows-1252, UTF-16, ...). */
+function declaredText(bytes, contentType) {
+  const charset = mediaParameter(contentType, "charset");
+  if (!charset || /^utf-?8$/i.test(charset)) return null;
+  try {
+    return { charset, text: new TextDecoder(charset, { fatal: true }).decode(bytes) };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The body section of a request's detail: notices, view tabs and the views.
- * `req` is the single-request API answer (with body_text and body_base64).
+ * `req` is the single-request API answer (body_text, body_base64, body_decoded...);
+ * `onWholeBody()`, when the answer was a preview, loads the rest.
  */
-export function renderBody(req, downloadUrl) {
+export function renderBody(req, downloadUrl, { onWholeBody } = {}) {
   const section = el("div", { class: "body-view" });
-  const base64 = req.body_base64 || "";
-  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-  const keptBytes = Math.max(0, (base64.length / 4) * 3 - padding);
+  const kept = req.body_kept ?? decodeBase64(req.body_base64).length;
 
   if (req.body_truncated) {
     section.appendChild(
@@ -211,34 +470,78 @@ export function renderBody(req, downloadUrl) {
         { class: "notice notice-warn body-truncated" },
         el("strong", null, "Body cut at capture. "),
         `The sender sent ${formatBytes(req.body_size)} (${req.body_size.toLocaleString()} bytes); ` +
-          `the first ${formatBytes(keptBytes)} were kept.`,
+          (kept ? `the first ${formatBytes(kept)} were kept.` : "it was refused unread, by its Content-Length."),
       ),
     );
   }
-  if (!req.body_size && !keptBytes) {
+  if (!req.body_size && !kept) {
     section.appendChild(el("p", { class: "muted empty-body" }, "No body."));
     return section;
   }
-
-  const text = req.body_text;
-  let bytes = null;
-  const getBytes = () => (bytes ??= decodeBase64(base64));
-  const views = [];
-  if (text !== null && text !== undefined) {
-    const json = isJsonType(req.content_type) || /^\s*[[{]/.test(text) ? parseJsonText(text) : null;
-    if (json !== null) views.push({ id: "json", label: "JSON", render: () => renderJson(json) });
-    else if (isFormType(req.content_type)) views.push({ id: "form", label: "Form", render: () => renderForm(text) });
-    views.push({ id: "raw", label: views.length ? "Raw" : "Text", render: () => renderText(text) });
-  } else {
+  if (req.body_preview_cut) {
+    const more = el("button", { type: "button", class: "btn btn-small" }, "Show the whole body");
+    more.addEventListener("click", () => {
+      more.disabled = true;
+      more.textContent = "Loading…";
+      onWholeBody?.();
+    });
+    const shownBytes = decodeBase64(req.body_base64).length;
+    section.appendChild(
+      el("p", { class: "notice body-preview" }, `Showing the first ${formatBytes(shownBytes)} of ${formatBytes(kept)}. `, more),
+    );
+  }
+  const decoded = req.body_decoded;
+  if (decoded?.error) section.appendChild(el("p", { class: "notice notice-warn" }, decoded.error));
+  const content = decoded && !decoded.error ? decoded : null;
+  if (content) {
     section.appendChild(
       el(
         "p",
-        { class: "notice" },
-        "Binary body (not UTF-8 text), shown as a hex dump. Download it to open it with another tool.",
+        { class: "notice body-decoded" },
+        `Decoded from ${req.content_encoding}: ${formatBytes(kept)} sent, ${formatBytes(content.size)} decoded` +
+          (content.cut ? " (cut there: it would decode to more)." : "."),
       ),
     );
   }
+
+  const text = content ? content.text : req.body_text;
+  let bytes = null;
+  const getBytes = () => (bytes ??= decodeBase64(content ? content.base64 : req.body_base64));
+  let sentBytes = null;
+  const getSentBytes = () => (sentBytes ??= decodeBase64(req.body_base64));
+  const type = mediaType(req.content_type);
+  const views = [];
+  const hasText = text !== null && text !== undefined;
+  if (hasText) {
+    const trimmed = text.trim();
+    if (trimmed && (isJsonType(type) || /^[[{]/.test(trimmed))) {
+      const error = jsonError(trimmed);
+      if (!error) views.push({ id: "json", label: "JSON", render: () => renderJson(trimmed) });
+      // A preview is cut JSON: say nothing of validity until the whole body is here.
+      else if (isJsonType(type) && !req.body_preview_cut) {
+        views.push({ id: "json", label: "JSON (invalid)", render: () => renderBrokenJson(trimmed, error) });
+      }
+    }
+    if (!views.length && (isXmlType(type) || /^<\?xml[\s?]/.test(trimmed))) {
+      views.push({ id: "xml", label: "XML", render: () => renderXml(text) });
+    }
+    if (isFormType(type)) views.push({ id: "form", label: "Form", render: () => renderForm(text) });
+  }
+  const boundary = type.startsWith("multipart/") ? mediaParameter(req.content_type, "boundary") : null;
+  if (boundary) views.push({ id: "parts", label: "Parts", render: () => renderParts(getBytes(), boundary) });
+  if (IMAGE_TYPES.has(type)) views.push({ id: "image", label: "Image", render: () => renderImage(getBytes(), type) });
+  if (!hasText) {
+    const declared = declaredText(getBytes(), req.content_type);
+    if (declared) views.push({ id: "text", label: `Text (${declared.charset})`, render: () => renderText(declared.text) });
+  }
+  if (hasText) views.push({ id: "raw", label: views.length ? "Raw" : "Text", render: () => renderText(text) });
+  if (!views.length) {
+    section.appendChild(
+      el("p", { class: "notice" }, "Binary body (not text), shown as a hex dump. Download it to open it with another tool."),
+    );
+  }
   views.push({ id: "hex", label: "Hex", render: () => renderHex(getBytes()) });
+  if (content) views.push({ id: "sent", label: "Sent (hex)", render: () => renderHex(getSentBytes()) });
 
   const toolbar = el("div", { class: "body-toolbar" });
   const tabs = el("div", { class: "tabs", role: "tablist", "aria-label": "Body view" });
@@ -272,12 +575,13 @@ export function renderBody(req, downloadUrl) {
   });
 
   const actions = el("div", { class: "body-actions" });
-  if (text !== null && text !== undefined) {
+  if (hasText) {
     const copy = el("button", { type: "button", class: "btn btn-small" }, "Copy body");
     copy.addEventListener("click", () => copyWithFeedback(copy, text));
     actions.appendChild(copy);
   }
-  actions.appendChild(el("a", { class: "btn btn-small", href: downloadUrl, download: "" }, "Download"));
+  actions.appendChild(el("a", { class: "btn btn-small", href: downloadUrl, download: "" }, content ? "Download as sent" : "Download"));
+  if (content) actions.appendChild(downloadLink(getBytes(), `request-${req.id}-decoded.bin`, "Download decoded"));
 
   // A single view needs no switch; keep the toolbar's place for the actions.
   if (views.length === 1) tabs.hidden = true;

@@ -49,10 +49,10 @@ function metaItem(label, ...value) {
 
 /**
  * The detail of one request (the single-request API answer). `apiBase` is the bin's
- * API path; `onDelete(id, button)` is called by the Delete button
- * (none without it).
+ * API path; `onDelete(id, button)` is called by the Delete button (none without it),
+ * `onWholeBody()` by "Show the whole body" of a preview.
  */
-export function renderDetail(req, { apiBase, onDelete }) {
+export function renderDetail(req, { apiBase, onDelete, onWholeBody }) {
   const requestPath = `${apiBase}/requests/${encodeURIComponent(req.id)}`;
   const downloadUrl = `${requestPath}/body`;
 
@@ -101,7 +101,7 @@ export function renderDetail(req, { apiBase, onDelete }) {
         : null,
     ),
     query.length ? section("Query parameters", query.length, kvTable("query-table", query, ["Name", "Value"])) : null,
-    section("Body", null, renderBody(req, downloadUrl)),
+    section("Body", null, renderBody(req, downloadUrl, { onWholeBody })),
     rawSection(req),
     section(
       "Headers",

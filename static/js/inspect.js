@@ -20,6 +20,7 @@ import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
 
 const PAGE_SIZE = 50;
+const BODY_PREVIEW = 256 * 1024; // bytes of a body the detail shows before "Show the whole body"
 
 const bin = JSON.parse(document.getElementById("bin-data").textContent);
 const apiBase = `/api/bins/${encodeURIComponent(bin.id)}`;
@@ -256,6 +257,21 @@ async function showLinked() {
   select(id);
 }
 
+function showDetail(full) {
+  const onDelete = bin.access === "read" ? null : deleteRequest;
+  detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete, onWholeBody: () => showWholeBody(full.id) }));
+}
+
+/** The rest of a body the detail showed a preview of. */
+async function showWholeBody(id) {
+  try {
+    const full = await api(`${apiBase}/requests/${id}`);
+    if (state.selectedId === id) showDetail(full);
+  } catch (err) {
+    handleApiError(err, "Could not load the whole body");
+  }
+}
+
 async function select(id, { focus = false, scroll = true, reveal = false } = {}) {
   const item = state.items.get(id);
   if (!item) return;
@@ -271,10 +287,9 @@ async function select(id, { focus = false, scroll = true, reveal = false } = {})
   detailEl.setAttribute("aria-busy", "true");
   detailEl.classList.add("is-loading");
   try {
-    const full = await api(`${apiBase}/requests/${id}`);
+    const full = await api(`${apiBase}/requests/${id}?preview=${BODY_PREVIEW}`);
     if (token !== state.selectToken) return;
-    const onDelete = bin.access === "read" ? null : deleteRequest;
-    detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete }));
+    showDetail(full);
     detailEl.dataset.id = String(id);
     detailEl.scrollTop = 0;
   } catch (err) {
