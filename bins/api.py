@@ -167,6 +167,16 @@ def clean_bool(value, field):
     return value
 
 
+def clean_header_name(value):
+    """One header name (or "" for none), lower case."""
+    if not isinstance(value, str) or len(value) > 100:
+        raise ApiError(400, "invalid_delivery_header", "delivery_header must be a header name.")
+    name = value.strip().lower()
+    if name and not TOKEN.fullmatch(name):
+        raise ApiError(400, "invalid_delivery_header", "delivery_header must be a header name.")
+    return name
+
+
 def clean_header_names(value):
     """ "X-Api-Key, x-signature" -> "x-api-key, x-signature"; names are RFC 9110 tokens."""
     if not isinstance(value, str) or len(value) > 1000:
@@ -213,6 +223,7 @@ def bin_changes(data):
         "private": lambda value: clean_bool(value, "private"),
         "mask_headers": lambda value: clean_bool(value, "mask_headers"),
         "mask_extra": clean_header_names,
+        "delivery_header": clean_header_name,
     }
     unknown = set(data) - set(checks)
     if unknown:

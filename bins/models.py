@@ -55,6 +55,9 @@ class Bin(models.Model):
     mask_headers = models.BooleanField(default=False)
     # More header names to mask in this bin, comma-separated, beyond the defaults.
     mask_extra = models.CharField(max_length=1000, blank=True)
+    # A header that names a delivery, so that its retries group together on the page
+    # (beyond the providers' own: X-GitHub-Delivery, webhook-id, ...).
+    delivery_header = models.CharField(max_length=100, blank=True)
 
     class Meta:
         indexes = [

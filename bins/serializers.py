@@ -47,6 +47,7 @@ def bin_json(bin, base_url, level=None):
         "private": bin.private,
         "mask_headers": bin.mask_headers,
         "mask_extra": bin.mask_extra,
+        "delivery_header": bin.delivery_header,
     }
     if level is not None:
         data["access"] = LEVEL_NAMES[level]

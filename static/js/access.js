@@ -1,4 +1,4 @@
-// The owner's "Privacy & sharing" panel: private switch, header masking, share links
+// The owner's "Settings & sharing" panel: private switch, header masking, share links
 // and API tokens (each secret shown once: the server keeps only its hash).
 
 import { api, el, formatLocalTime, relativeTime, toast } from "./common.js";
@@ -53,6 +53,13 @@ export function setupAccessPanel({ apiBase, onBin }) {
     const input = $("#mask-extra");
     const bin = await change({ mask_extra: input.value }, "Saved the headers to mask.");
     if (bin) input.value = bin.mask_extra;
+  });
+
+  $("#delivery-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("#delivery-header");
+    const bin = await change({ delivery_header: input.value }, "Saved the delivery header.");
+    if (bin) input.value = bin.delivery_header;
   });
 
   function showSecret(label, value) {

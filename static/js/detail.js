@@ -15,6 +15,7 @@ import {
 } from "./common.js";
 import { decodeBase64, renderBody } from "./body.js";
 import { curlCommand, fetchCode, httpieCommand, pythonCode, rawHttp } from "./copyas.js";
+import { gap } from "./deliveries.js";
 
 /** A name/value table; rows named in `masked` show their value as masked. */
 function kvTable(id, rows, names, masked = new Set()) {
@@ -52,7 +53,7 @@ function metaItem(label, ...value) {
  * API path; `onDelete(id, button)` is called by the Delete button (none without it),
  * `onWholeBody()` by "Show the whole body" of a preview.
  */
-export function renderDetail(req, { apiBase, onDelete, onWholeBody }) {
+export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [], onPick }) {
   const requestPath = `${apiBase}/requests/${encodeURIComponent(req.id)}`;
   const downloadUrl = `${requestPath}/body`;
 
@@ -100,6 +101,7 @@ export function renderDetail(req, { apiBase, onDelete, onWholeBody }) {
         ? metaItem("SHA-256", el("span", { class: "mono sha", title: "SHA-256 of the body as stored" }, req.body_sha256))
         : null,
     ),
+    attempts.length > 1 ? deliverySection(req, attempts, onPick) : null,
     query.length ? section("Query parameters", query.length, kvTable("query-table", query, ["Name", "Value"])) : null,
     section("Body", null, renderBody(req, downloadUrl, { onWholeBody })),
     rawSection(req),
@@ -159,4 +161,18 @@ function rawSection(req) {
   const pre = el("pre", { class: "code raw-http", id: "raw-http" }, text);
   const details = el("details", { class: "detail-section raw-section" }, el("summary", null, "Raw HTTP"), copy, pre);
   return details;
+}
+
+/** The attempts of this request's delivery (a provider's retries), with the time
+ * between them; each is a click away. */
+function deliverySection(req, attempts, onPick) {
+  const items = attempts.map((attempt, index) => {
+    const after = index ? gap(attempts[index - 1].at, attempt.at) : "first";
+    const label = `Attempt ${index + 1}: #${attempt.id} · ${formatLocalTime(attempt.at?.toISOString())} · ${after}`;
+    if (attempt.id === req.id) return el("li", { class: "attempt is-current" }, label + " (this one)");
+    const button = el("button", { type: "button", class: "link-button" }, label);
+    button.addEventListener("click", () => onPick?.(attempt.id));
+    return el("li", { class: "attempt" }, button);
+  });
+  return section("Delivery", attempts.length, el("ol", { class: "attempts", id: "attempts" }, items));
 }

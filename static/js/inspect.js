@@ -15,6 +15,7 @@ import {
   toast,
 } from "./common.js";
 import { setupAccessPanel } from "./access.js";
+import { deliveryId } from "./deliveries.js";
 import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
@@ -59,8 +60,17 @@ const state = {
 };
 state.pinned = state.linked !== null;
 
-const { addRequests, clearAll, dropMissing, markSelected, newestId, noteArrivals, refreshCounts, removeRequest } =
-  createRequestList({
+const {
+  addRequests,
+  attemptsOf,
+  clearAll,
+  dropMissing,
+  markSelected,
+  newestId,
+  noteArrivals,
+  refreshCounts,
+  removeRequest,
+} = createRequestList({
     state,
     bin,
     elements: {
@@ -259,7 +269,15 @@ async function showLinked() {
 
 function showDetail(full) {
   const onDelete = bin.access === "read" ? null : deleteRequest;
-  detailEl.replaceChildren(renderDetail(full, { apiBase, onDelete, onWholeBody: () => showWholeBody(full.id) }));
+  detailEl.replaceChildren(
+    renderDetail(full, {
+      apiBase,
+      onDelete,
+      onWholeBody: () => showWholeBody(full.id),
+      attempts: attemptsOf(full.id),
+      onPick: (id) => pick(id, { scroll: true }),
+    }),
+  );
 }
 
 /** The rest of a body the detail showed a preview of. */
@@ -369,7 +387,11 @@ async function clearBin() {
 
 function applyBin(update) {
   if (!update || update.id !== bin.id) return;
+  const deliveryHeader = bin.delivery_header;
   Object.assign(bin, update);
+  if (bin.delivery_header !== deliveryHeader) {
+    for (const item of state.items.values()) item.delivery = deliveryId(item.req, bin.delivery_header);
+  }
   $("#bin-name").textContent = bin.name || "Untitled bin";
   const badge = $("#privacy-badge");
   badge.textContent = bin.private ? "Private" : "Public";

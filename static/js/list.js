@@ -1,7 +1,8 @@
 // The inspect page's request list: one item per request id, sorted newest first and
 // capped at MAX_ITEMS, with the counts and the empty state that follow from it.
 
-import { el, formatBytes, formatLocalTime, methodBadge, plural, relativeTime } from "./common.js";
+import { el, formatBytes, formatLocalTime, methodBadge, parseTime, plural, relativeTime } from "./common.js";
+import { deliveryId } from "./deliveries.js";
 
 export const MAX_ITEMS = 1000; // kept in the list; older ones come back with "Load older"
 
@@ -93,7 +94,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       if (known) continue;
       const li = renderItem(req);
       if (live) li.classList.add("is-new");
-      state.items.set(req.id, { req, li, seq: ++state.seq });
+      state.items.set(req.id, { req, li, seq: ++state.seq, delivery: deliveryId(req, bin.delivery_header) });
       insertSorted(li, req.id);
       if (req.id === state.selectedId) markSelected(li);
       if (req.id > state.maxSeen) {
@@ -185,7 +186,40 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
     refreshCounts();
   }
 
+  /** The attempts of the delivery a request belongs to, oldest first: [{id, at}]. */
+  function attemptsOf(id) {
+    const key = state.items.get(id)?.delivery;
+    if (!key) return [];
+    return [...state.items.values()]
+      .filter((item) => item.delivery === key)
+      .map((item) => ({ id: item.req.id, at: parseTime(item.req.received_at) }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** "attempt 2/3" on each request whose delivery was tried more than once. */
+  function markAttempts() {
+    const groups = new Map();
+    for (const item of state.items.values()) {
+      if (item.delivery) groups.set(item.delivery, [...(groups.get(item.delivery) || []), item.req.id]);
+    }
+    for (const item of state.items.values()) {
+      const ids = item.delivery ? groups.get(item.delivery).sort((a, b) => a - b) : [];
+      const label = ids.length > 1 ? `attempt ${ids.indexOf(item.req.id) + 1}/${ids.length}` : "";
+      let pill = item.li.querySelector(".item-attempt");
+      if (!label) {
+        pill?.remove();
+        continue;
+      }
+      if (!pill) {
+        pill = el("span", { class: "item-attempt", title: "Retries of one delivery share its id" });
+        item.li.querySelector(".item-meta").appendChild(pill);
+      }
+      if (pill.textContent !== label) pill.textContent = label;
+    }
+  }
+
   function refreshCounts() {
+    markAttempts();
     countEl.textContent = state.received.toLocaleString();
     countLabelEl.textContent = state.received === 1 ? "request received" : "requests received";
     refreshKept();
@@ -221,5 +255,15 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
 
   listEl.addEventListener("animationend", (event) => event.target.classList?.remove("is-new"));
 
-  return { addRequests, clearAll, dropMissing, markSelected, newestId, noteArrivals, refreshCounts, removeRequest };
+  return {
+    addRequests,
+    attemptsOf,
+    clearAll,
+    dropMissing,
+    markSelected,
+    newestId,
+    noteArrivals,
+    refreshCounts,
+    removeRequest,
+  };
 }

@@ -250,6 +250,7 @@ async def test_only_the_owner_can_make_a_public_bin_private(async_client):
         ({"mask_extra": ["x"]}, "invalid_mask_extra"),
         ({"name": "n" * 101}, "invalid_name"),
         ({"owner": 1}, "invalid_field"),
+        ({"delivery_header": "x y"}, "invalid_delivery_header"),
     ],
 )
 async def test_bin_settings_are_checked(owned, body, code):

@@ -30,7 +30,7 @@ def test_an_owner_makes_a_bin_private_masks_headers_and_shares_it_read_only(
     wait_live(page)
     expect(page.locator("#privacy-badge")).to_have_text("Public")
 
-    page.get_by_role("button", name="Privacy & sharing").click()
+    page.get_by_role("button", name="Settings & sharing").click()
     page.locator("#private-switch").check()
     expect(page.locator("#privacy-badge")).to_have_text("Private")
     page.locator("#mask-switch").check()
@@ -78,7 +78,7 @@ def test_an_owner_makes_a_bin_private_masks_headers_and_shares_it_read_only(
 
 def test_an_api_token_is_shown_once_and_opens_the_api(app_server, page):
     bin_id = create_from_home(page, app_server.base_url)
-    page.get_by_role("button", name="Privacy & sharing").click()
+    page.get_by_role("button", name="Settings & sharing").click()
     page.locator("#private-switch").check()
     expect(page.locator("#privacy-badge")).to_have_text("Private")
     page.get_by_role("button", name="Create API token").click()

@@ -350,6 +350,7 @@ def test_bin_json_values(a_bin, bin_id):
         "private": False,
         "mask_headers": False,
         "mask_extra": "",
+        "delivery_header": "",
     }
 
 
