@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 import inspector
 
-from . import access, exports, live, search
+from . import access, diff, exports, live, search
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import Bin, BinToken, CapturedRequest
@@ -435,3 +435,10 @@ async def bin_import(request, bin, level):
         frame = [request_json(record, record.masked) for record in chunk]
         await live.publish(bin.id, live.requests_created(frame))
     return JsonResponse({"imported": len(stored), "ids": [record.id for record in stored]})
+
+
+@endpoint("GET")
+async def request_diff(request, bin, level, request_id, other_id):
+    """What differs between two requests of the bin (bins.diff)."""
+    a, b = await get_request(bin, request_id), await get_request(bin, other_id)
+    return JsonResponse(await off_loop(diff.compare)(a, b, masked_names(bin)))

@@ -53,7 +53,7 @@ function metaItem(label, ...value) {
  * API path; `onDelete(id, button)` is called by the Delete button (none without it),
  * `onWholeBody()` by "Show the whole body" of a preview.
  */
-export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [], onPick }) {
+export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [], onPick, onCompare }) {
   const requestPath = `${apiBase}/requests/${encodeURIComponent(req.id)}`;
   const downloadUrl = `${requestPath}/body`;
 
@@ -77,7 +77,7 @@ export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [
       "header",
       { class: "detail-head" },
       el("div", { class: "detail-line" }, methodBadge(req.method), el("span", { class: "detail-url" }, req.url)),
-      el("div", { class: "detail-actions" }, copyUrl, copyAs, exportLink(requestPath), remove),
+      el("div", { class: "detail-actions" }, copyUrl, copyAs, exportLink(requestPath), compareButton(req, onCompare), remove),
     ),
     el(
       "dl",
@@ -175,4 +175,11 @@ function deliverySection(req, attempts, onPick) {
     return el("li", { class: "attempt" }, button);
   });
   return section("Delivery", attempts.length, el("ol", { class: "attempts", id: "attempts" }, items));
+}
+
+function compareButton(req, onCompare) {
+  if (!onCompare) return null;
+  const button = el("button", { type: "button", class: "btn btn-small", id: "compare" }, "Compare…");
+  button.addEventListener("click", () => onCompare(req.id));
+  return button;
 }

@@ -16,6 +16,7 @@ import {
 } from "./common.js";
 import { setupAccessPanel } from "./access.js";
 import { deliveryId } from "./deliveries.js";
+import { renderComparison } from "./compare.js";
 import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
@@ -57,6 +58,7 @@ const state = {
   linked: Number(new URLSearchParams(location.search).get("r")) || null, // a permalink's request
   pinned: false, // the user picked a request: stop following the newest
   unread: 0, // arrived while the tab was hidden, for its title
+  compareFrom: null, // "Compare…" was pressed on this request: the next pick is compared
 };
 state.pinned = state.linked !== null;
 
@@ -237,8 +239,35 @@ function setPermalink(id) {
   $("#follow-newest").hidden = !state.pinned;
 }
 
+// ---------------------------------------------------------------- compare
+
+/** "Compare…": the next request picked is compared with this one. */
+function startComparing(id) {
+  state.compareFrom = id;
+  document.body.classList.add("is-comparing");
+  toast(`Pick the request to compare #${id} with (Esc cancels).`);
+}
+
+function stopComparing() {
+  state.compareFrom = null;
+  document.body.classList.remove("is-comparing");
+}
+
+async function compare(a, b) {
+  stopComparing();
+  try {
+    const diff = await api(`${apiBase}/requests/${a}/diff/${b}`);
+    detailEl.removeAttribute("data-id");
+    // Closing shows the selected request again (select() renders what is not shown).
+    detailEl.replaceChildren(renderComparison(diff, () => select(state.selectedId ?? a)));
+  } catch (err) {
+    handleApiError(err, "Could not compare");
+  }
+}
+
 /** The user picked a request: the page stops following the newest. */
 function pick(id, options) {
+  if (state.compareFrom !== null && state.compareFrom !== id) return compare(state.compareFrom, id);
   state.pinned = true;
   setPermalink(id);
   return select(id, options);
@@ -276,6 +305,7 @@ function showDetail(full) {
       onWholeBody: () => showWholeBody(full.id),
       attempts: attemptsOf(full.id),
       onPick: (id) => pick(id, { scroll: true }),
+      onCompare: startComparing,
     }),
   );
 }
@@ -538,7 +568,8 @@ listEl.addEventListener("keydown", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey) return;
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-  if (event.key === "j") moveSelection(1);
+  if (event.key === "Escape" && state.compareFrom !== null) stopComparing();
+  else if (event.key === "j") moveSelection(1);
   else if (event.key === "k") moveSelection(-1);
   else if (event.key === "/") {
     event.preventDefault();
