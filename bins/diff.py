@@ -70,6 +70,14 @@ def parse_json(data):
         return None
 
 
+def listed(kind, changes):
+    return {
+        "kind": kind,
+        "changes": changes[:MAX_CHANGES],
+        "more": max(0, len(changes) - MAX_CHANGES),
+    }
+
+
 def body_changes(a_body, b_body):
     """How two bodies differ: {kind: same|json|text|binary, changes, more}."""
     if a_body == b_body:
