@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 import inspector
 
-from . import access, diff, exports, live, search
+from . import access, diff, exports, live, search, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import Bin, BinToken, CapturedRequest
@@ -442,3 +442,9 @@ async def request_diff(request, bin, level, request_id, other_id):
     """What differs between two requests of the bin (bins.diff)."""
     a, b = await get_request(bin, request_id), await get_request(bin, other_id)
     return JsonResponse(await off_loop(diff.compare)(a, b, masked_names(bin)))
+
+
+@endpoint("GET")
+async def bin_timeline(request, bin, level):
+    """Arrivals over time (bins.timeline), narrowed by `q` as the list is."""
+    return JsonResponse(await off_loop(timeline.timeline)(bin.id, search_terms(request)))

@@ -7,18 +7,21 @@ looked for in the body, byte for byte (case-sensitive: bodies may be binary).
 `header:name` matches a header by name (any case), `header:name=value` also by a
 value that starts with `value` (any case). `path:` matches part of the path below the
 bin, `method:` the method (any case; `method:POST,PUT` for either), `status:` the
-status the sender was answered (200, or 413 for a body over the limit).
+status the sender was answered (200, or 413 for a body over the limit), `time:` when
+it arrived: `time:2026-11-29T14:00:00Z..2026-11-29T15:00:00Z` (either end may be left
+out; the end is not included).
 """
 
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import BooleanField, Func, Q, TextField, Value
 from django.db.models.functions import Cast
 
-FIELDS = ("method", "path", "header", "status", "body")
+FIELDS = ("method", "path", "header", "status", "time", "body")
 TERM = re.compile(r'(-?)(?:(\w+):)?("(?:[^"\\]|\\.)*"|\S+)')
 MAX_TERMS = 20
 
@@ -74,6 +77,14 @@ class BodyContains(Func):
         return f"position({needle}::bytea in body) > 0", params
 
 
+def moment(text):
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"time: {text!r} is not an ISO 8601 time.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def json_text(value):
     """A string as it appears inside the headers column's JSON text (PostgreSQL
     prints jsonb with its characters as they are; Django wrote SQLite's escaped)."""
@@ -91,6 +102,18 @@ def condition(term):
         if value not in ("200", "413"):
             raise QueryError("status: is 200 (stored whole) or 413 (body over the limit).")
         return Q(body_truncated=value == "413")
+    if term.field == "time":
+        start, dots, end = value.partition("..")
+        if not dots:
+            raise QueryError(
+                "time: is a range, as in time:2026-11-29T14:00:00Z..2026-11-29T15:00Z."
+            )
+        where = Q()
+        if start:
+            where &= Q(received_at__gte=moment(start))
+        if end:
+            where &= Q(received_at__lt=moment(end))
+        return where
     if term.field == "header":
         name, has_value, wanted = value.partition("=")
         if not name:

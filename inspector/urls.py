@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/?$", api.request_resource),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/body/?$", api.request_body),
     re_path(rf"^api/bins/{BIN}/export/?$", api.bin_export),
+    re_path(rf"^api/bins/{BIN}/timeline/?$", api.bin_timeline),
     re_path(rf"^api/bins/{BIN}/import/?$", api.bin_import),
     re_path(rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/export/?$", api.request_export),
     re_path(

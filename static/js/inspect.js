@@ -17,6 +17,7 @@ import {
 import { setupAccessPanel } from "./access.js";
 import { deliveryId } from "./deliveries.js";
 import { renderComparison } from "./compare.js";
+import { createTimeline } from "./timeline.js";
 import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
@@ -90,6 +91,19 @@ const {
     showPlaceholder,
   });
 
+const timeline = createTimeline({
+  canvas: $("#timeline"),
+  label: $("#timeline-label"),
+  apiBase,
+  searchParam: () => searchParam(),
+  onRange: (start, end) => {
+    const others = state.query.split(/\s+/).filter((term) => term && !term.startsWith("time:"));
+    const query = [...others, `time:${start}..${end}`].join(" ");
+    searchInput.value = query;
+    search(query);
+  },
+});
+
 // ---------------------------------------------------------------- times
 
 function updateTimes() {
@@ -109,6 +123,7 @@ function updateTimes() {
 async function loadFirstPage({ replace = false } = {}) {
   const seqAtStart = state.seq;
   // After a gap or a reconnect the counters may be stale too.
+  timeline.load();
   const [data, fresh] = await Promise.all([
     api(`${apiBase}/requests?limit=${PAGE_SIZE}${searchParam()}`),
     replace && state.loaded ? api(apiBase) : null,
@@ -187,6 +202,13 @@ async function search(query) {
   }
 }
 
+/** Requests that arrived live, into the list and the timeline (once each). */
+function addLive(requests) {
+  const fresh = requests.filter((r) => !state.items.has(r.id));
+  addRequests(requests, { live: true });
+  timeline.add(fresh);
+}
+
 /** New requests while a search is on: the server says which of them match. */
 async function addMatching(requests) {
   noteArrivals(requests);
@@ -197,10 +219,7 @@ async function addMatching(requests) {
     const data = await api(`${apiBase}/requests?after=${Math.min(...ids) - 1}&limit=500${searchParam()}`);
     if (query !== state.query) return;
     const arrived = new Set(ids);
-    addRequests(
-      data.requests.filter((r) => arrived.has(r.id)),
-      { live: true },
-    );
+    addLive(data.requests.filter((r) => arrived.has(r.id)));
   } catch (err) {
     handleApiError(err, "Could not search the new requests");
   }
@@ -506,7 +525,7 @@ function onEvent(message) {
   switch (message.type) {
     case "requests.created":
       if (state.query) addMatching(message.requests || []);
-      else addRequests(message.requests || [], { live: true });
+      else addLive(message.requests || []);
       break;
     case "request.deleted":
       state.kept = Math.max(0, state.kept - 1);
@@ -515,6 +534,7 @@ function onEvent(message) {
       break;
     case "bin.cleared":
       clearAll();
+      timeline.load();
       break;
     case "requests.refused":
       state.received += message.count;

@@ -146,3 +146,20 @@ def test_a_status_other_than_200_or_413_is_explained(bin_with_requests):
     bin, _ = bin_with_requests
     with pytest.raises(QueryError, match="status:"):
         found(bin, "status:500")
+
+
+def test_a_time_range_keeps_what_arrived_within_it(bin_with_requests):
+    bin, ids = bin_with_requests
+    rows = {row.id: row.received_at for row in CapturedRequest.objects.filter(bin=bin)}
+    start = rows[ids["ping"]].isoformat()
+    end = rows[ids["big"]].isoformat()
+    assert ids_for(bin, f"time:{start}..{end}", ids) == {"ping", "stripe"}
+    assert ids_for(bin, f"time:{start}..", ids) == {"ping", "stripe", "big", "get"}
+    assert ids_for(bin, f"time:..{start}", ids) == {"push"}
+
+
+@pytest.mark.parametrize("query", ["time:yesterday..", "time:2026-11-29"])
+def test_a_time_range_it_cannot_read_is_explained(bin_with_requests, query):
+    bin, _ = bin_with_requests
+    with pytest.raises(QueryError, match="time:"):
+        found(bin, query)
