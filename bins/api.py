@@ -8,6 +8,7 @@ import re
 import time
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -17,7 +18,7 @@ import inspector
 from . import access, diff, exports, live, search, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
-from .models import Bin, BinToken, CapturedRequest
+from .models import BIN_NAME, Bin, BinToken, CapturedRequest, is_random_id
 from .queries import (
     MAX_PAGE,
     delete_requests_async,
@@ -192,10 +193,33 @@ async def not_found(request):
     return error(404, "not_found", "There is no API endpoint at this address.")
 
 
-def create_bin(name, private, user_id):
-    """A new bin and its first owner token (the secret, shown once)."""
-    bin = Bin.objects.create(name=name, private=private, owner_id=user_id)
-    _, secret = access.create_token(bin, BinToken.OWNER, "created with the bin")
+def clean_url_name(value):
+    """A chosen name for the bin's URL, or None for a random id."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not BIN_NAME.fullmatch(value) or is_random_id(value):
+        message = (
+            "url_name must be 3 to 40 lower-case letters, digits and inner hyphens "
+            "(and not look like a random bin id)."
+        )
+        raise ApiError(400, "invalid_url_name", message)
+    return value
+
+
+def create_bin(name, private, user_id, url_name=None):
+    """A new bin and its first owner token (the secret, shown once); None when the
+    chosen name is taken."""
+    try:
+        with transaction.atomic():
+            bin = Bin.objects.create(
+                **({"id": url_name} if url_name else {}),
+                name=name,
+                private=private,
+                owner_id=user_id,
+            )
+            _, secret = access.create_token(bin, BinToken.OWNER, "created with the bin")
+    except IntegrityError:
+        return None, None
     return bin, secret
 
 
@@ -207,7 +231,10 @@ async def bins_collection(request, caller):
     data = parse_json_body(request)
     name = clean_name(data.get("name", ""))
     private = clean_bool(data.get("private", False), "private")
-    bin, secret = await off_loop(create_bin)(name, private, caller.user_id)
+    url_name = clean_url_name(data.get("url_name"))
+    bin, secret = await off_loop(create_bin)(name, private, caller.user_id, url_name)
+    if bin is None:
+        return error(409, "url_name_taken", f"There is a bin named {url_name} already.")
     if "Origin" in request.headers and not csrf_refused(request):
         # Our page created it: this browser's session is the owner from now on. Not
         # for another site's form: its answer would replace the browser's session

@@ -17,9 +17,18 @@ def new_bin_id():
 
 
 BIN_ID = re.compile(f"[{BIN_ID_ALPHABET}]{{{BIN_ID_LENGTH}}}")
+# A name of the user's choice in place of the random id: 3 to 40 lower-case letters,
+# digits and inner hyphens. The URL patterns use the same pattern.
+BIN_NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]"
+BIN_NAME = re.compile(BIN_NAME_PATTERN)
 
 
 def is_bin_id(value):
+    """A random id or a chosen name: what may follow /b/ and /bins/."""
+    return BIN_ID.fullmatch(value) is not None or BIN_NAME.fullmatch(value) is not None
+
+
+def is_random_id(value):
     return BIN_ID.fullmatch(value) is not None
 
 
@@ -28,7 +37,7 @@ def default_expiry():
 
 
 class Bin(models.Model):
-    id = models.CharField(primary_key=True, max_length=32, default=new_bin_id, editable=False)
+    id = models.CharField(primary_key=True, max_length=40, default=new_bin_id, editable=False)
     name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)

@@ -2,8 +2,10 @@ from django.contrib.auth.views import LoginView
 from django.urls import path, re_path
 
 from bins import api, pages
+from bins.models import BIN_NAME_PATTERN
 
-BIN = r"(?P<bin_id>[a-z2-7]{16})"
+# Random ids ([a-z2-7]{16}) match the pattern of chosen names too.
+BIN = rf"(?P<bin_id>{BIN_NAME_PATTERN})"
 
 urlpatterns = [
     path("", pages.home, name="home"),

@@ -23,11 +23,17 @@ const binList = document.getElementById("bin-list");
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const name = nameInput.value.trim();
+  const urlName = document.getElementById("url-name-input").value.trim();
+  const isPrivate = document.getElementById("private-input").checked;
   createButton.disabled = true;
   createButton.textContent = "Creating…";
   errorBox.hidden = true;
+  const body = {};
+  if (name) body.name = name;
+  if (urlName) body.url_name = urlName;
+  if (isPrivate) body.private = true;
   try {
-    const bin = await api("/api/bins", { method: "POST", body: name ? { name } : {} });
+    const bin = await api("/api/bins", { method: "POST", body });
     rememberBin(bin);
     location.assign(bin.inspect_url || inspectPath(bin.id));
   } catch (err) {

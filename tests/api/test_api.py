@@ -686,3 +686,41 @@ async def test_the_long_poll_waits_for_a_request_that_matches(async_client, bin,
     )
     (item,) = response.json()["requests"]
     assert item["id"] == capture_id(answer) and item["path"] == "/paid"
+
+
+# Chosen URL names
+
+
+async def test_a_bin_can_take_a_url_name_of_its_owners_choice(async_client, capture):
+    response = await async_client.post(
+        "/api/bins", {"url_name": "stripe-staging"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["id"] == "stripe-staging"
+    assert data["url"] == "http://testserver/b/stripe-staging"
+    answer = await capture("/b/stripe-staging/events?x=1", b"{}")
+    assert answer["status"] == 200
+    listed = await async_client.get("/api/bins/stripe-staging/requests")
+    assert [r["path"] for r in listed.json()["requests"]] == ["/events"]
+    assert (await async_client.get("/bins/stripe-staging/")).status_code == 200
+
+
+async def test_a_url_name_is_taken_once(async_client):
+    body = {"url_name": "github-hooks"}
+    first = await async_client.post("/api/bins", body, content_type="application/json")
+    assert first.status_code == 201
+    again = await async_client.post("/api/bins", body, content_type="application/json")
+    assert_error(again, 409, "url_name_taken")
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["ab", "x" * 41, "Upper", "-edge", "edge-", "under_score", "sp ace", "abcdefghijklmnop", 7],
+)
+async def test_a_url_name_outside_the_rules_is_400(async_client, url_name):
+    response = await async_client.post(
+        "/api/bins", {"url_name": url_name}, content_type="application/json"
+    )
+    assert_error(response, 400, "invalid_url_name")
+    assert await Bin.objects.acount() == 0
