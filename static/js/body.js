@@ -271,6 +271,57 @@ function renderBrokenJson(text, error) {
   return el("div", null, notice, pre);
 }
 
+const TREE_NODES = 20000; // beyond this a tree would slow the page: the pretty view stays
+
+function countNodes(value, limit) {
+  let count = 0;
+  const stack = [value];
+  while (stack.length && count <= limit) {
+    const item = stack.pop();
+    count += 1;
+    if (item !== null && typeof item === "object") stack.push(...Object.values(item));
+  }
+  return count;
+}
+
+function jsonKind(value) {
+  if (value === null) return "null";
+  if (typeof value === "string") return "string";
+  if (typeof value === "number") return "number";
+  return "boolean";
+}
+
+function treeNode(key, value, depth) {
+  const label = key === null ? [] : [el("span", { class: "j-key" }, typeof key === "number" ? String(key) : JSON.stringify(key)), ": "];
+  if (value === null || typeof value !== "object") {
+    return el("div", { class: "tree-leaf" }, ...label, el("span", { class: `j-${jsonKind(value)}` }, JSON.stringify(value)));
+  }
+  const entries = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  const size = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`;
+  return el(
+    "details",
+    { class: "tree-node", open: depth < 2 },
+    el("summary", null, ...label, el("span", { class: "muted" }, size)),
+    el("div", { class: "tree-children" }, entries.map(([k, v]) => treeNode(k, v, depth + 1))),
+  );
+}
+
+/** A collapsible tree of parsed JSON (numbers as JavaScript reads them: the JSON
+ * view keeps every digit and duplicate keys). */
+function renderTree(text) {
+  const value = JSON.parse(text);
+  if (countNodes(value, TREE_NODES) > TREE_NODES) {
+    return el("p", { class: "notice" }, `This JSON has more than ${TREE_NODES.toLocaleString()} values: the JSON view shows it whole.`);
+  }
+  const tree = el("div", { class: "body-tree code" }, treeNode(null, value, 0));
+  const toggle = (open) => () => tree.querySelectorAll("details").forEach((d) => (d.open = open));
+  const expand = el("button", { type: "button", class: "btn btn-small" }, "Expand all");
+  const collapse = el("button", { type: "button", class: "btn btn-small" }, "Collapse all");
+  expand.addEventListener("click", toggle(true));
+  collapse.addEventListener("click", toggle(false));
+  return el("div", null, el("div", { class: "tree-tools" }, expand, collapse), tree);
+}
+
 function mediaParameter(contentType, name) {
   const match = new RegExp(`;\\s*${name}\\s*=\\s*("([^"]*)"|[^;\\s]+)`, "i").exec(contentType || "");
   return match ? (match[2] ?? match[1]) : null;
@@ -516,7 +567,10 @@ export function renderBody(req, downloadUrl, { onWholeBody } = {}) {
     const trimmed = text.trim();
     if (trimmed && (isJsonType(type) || /^[[{]/.test(trimmed))) {
       const error = jsonError(trimmed);
-      if (!error) views.push({ id: "json", label: "JSON", render: () => renderJson(trimmed) });
+      if (!error) {
+        views.push({ id: "json", label: "JSON", render: () => renderJson(trimmed) });
+        views.push({ id: "tree", label: "Tree", render: () => renderTree(trimmed) });
+      }
       // A preview is cut JSON: say nothing of validity until the whole body is here.
       else if (isJsonType(type) && !req.body_preview_cut) {
         views.push({ id: "json", label: "JSON (invalid)", render: () => renderBrokenJson(trimmed, error) });

@@ -114,6 +114,11 @@ export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [
       masked.size
         ? el("p", { class: "muted small" }, "Values of sensitive headers are masked in this bin; its owner can show them.")
         : null,
+      el(
+        "p",
+        { class: "muted small" },
+        "Names (with their case), order and repeats are as sent; spaces around a value are not kept.",
+      ),
     ),
   );
 }

@@ -207,6 +207,48 @@ function addLive(requests) {
   const fresh = requests.filter((r) => !state.items.has(r.id));
   addRequests(requests, { live: true });
   timeline.add(fresh);
+  notify(fresh);
+}
+
+// ---------------------------------------------------------------- notifications
+
+const NOTIFY_KEY = "inspector.notify";
+const notifyButton = $("#notify");
+
+function notifying() {
+  return "Notification" in window && Notification.permission === "granted" && localStorage.getItem(NOTIFY_KEY) === "1";
+}
+
+function showNotifyState() {
+  notifyButton.setAttribute("aria-pressed", String(notifying()));
+  notifyButton.textContent = notifying() ? "Notifying" : "Notify me";
+}
+
+async function toggleNotify() {
+  if (!("Notification" in window)) return toast("This browser cannot show notifications.", "error");
+  if (notifying()) {
+    localStorage.removeItem(NOTIFY_KEY);
+  } else if ((await Notification.requestPermission()) === "granted") {
+    localStorage.setItem(NOTIFY_KEY, "1");
+  } else {
+    toast("Notifications are blocked for this site in your browser's settings.", "error");
+  }
+  showNotifyState();
+}
+
+/** A notification for what arrived while the tab is hidden (one, however many came). */
+function notify(requests) {
+  if (!requests.length || !document.hidden || !notifying()) return;
+  const newest = requests.at(-1);
+  const more = requests.length > 1 ? ` and ${requests.length - 1} more` : "";
+  const note = new Notification(`${newest.method} ${newest.path || "/"}${more}`, {
+    body: `${bin.name || "Bin " + bin.id} · Inspector`,
+    tag: `inspector-${bin.id}`,
+  });
+  note.addEventListener("click", () => {
+    window.focus();
+    note.close();
+  });
 }
 
 /** New requests while a search is on: the server says which of them match. */
@@ -626,6 +668,8 @@ searchInput.addEventListener("keydown", (event) => {
 });
 $("#clear-bin")?.addEventListener("click", clearBin);
 $("#follow-newest").addEventListener("click", followNewest);
+notifyButton.addEventListener("click", toggleNotify);
+showNotifyState();
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && state.unread) {
     state.unread = 0;

@@ -188,3 +188,17 @@ def test_a_10_mib_body_opens_as_a_preview_without_hanging(opened, page):
     preview.get_by_role("button", name="Show the whole body").click()
     expect(page.locator(".body-preview")).to_have_count(0, timeout=20_000)
     expect(page.locator(".body-view")).to_have_attribute("data-view", "json", timeout=20_000)
+
+
+def test_json_also_shows_as_a_collapsible_tree(opened, page):
+    body = opened(json.dumps(STRIPE_EVENT), "application/json")
+    body.locator(".tab", has_text="Tree").click()
+    tree = body.locator(".body-tree")
+    expect(tree).to_contain_text('"type": "invoice.paid"')
+    inner = tree.locator("details details details").first  # data > object: closed at first
+    expect(inner).not_to_have_attribute("open", "")
+    body.get_by_role("button", name="Expand all").click()
+    expect(tree.locator("details:not([open])")).to_have_count(0)
+    expect(tree).to_contain_text('"amount_paid": 2000')
+    body.get_by_role("button", name="Collapse all").click()
+    expect(tree.locator("details[open]")).to_have_count(0)
