@@ -71,3 +71,26 @@ def test_a_hidden_tab_counts_new_requests_in_its_title(app_server, page):
         }"""
     )
     expect(page).to_have_title(f"Bin {bin['id']} (2) · Inspector")
+
+
+def test_the_keyboard_moves_through_the_list(app_server, page):
+    bin = create_bin(app_server.base_url)
+    ids = [send(bin, f"/{n}") for n in range(4)]
+    page.goto(bin["inspect_url"])
+    wait_live(page)
+    detail = page.locator("#detail")
+    expect(detail).to_have_attribute("data-id", str(ids[-1]))  # the newest, at the top
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("j")
+    expect(detail).to_have_attribute("data-id", str(ids[-2]))
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(detail).to_have_attribute("data-id", str(ids[0]))
+    page.keyboard.press("k")
+    expect(detail).to_have_attribute("data-id", str(ids[1]))
+    page.locator("#request-list").focus()
+    page.keyboard.press("Home")
+    expect(detail).to_have_attribute("data-id", str(ids[-1]))
+    page.keyboard.press("End")
+    expect(detail).to_have_attribute("data-id", str(ids[0]))
+    assert f"r={ids[0]}" in page.url  # moving picks: the address follows
