@@ -7,7 +7,7 @@ from django.conf import settings
 
 from inspector.origins import header
 
-from . import access, live
+from . import access, live, metrics
 from .capture import client_address, decode_headers
 from .hub import get_hub
 from .limits import client_key
@@ -60,6 +60,7 @@ class BinConsumer(AsyncWebsocketConsumer):
             return
         self.client = client
         open_sockets[client] += 1
+        metrics.viewers.inc()
         bin_id = self.scope["url_route"]["kwargs"]["bin_id"]
         self.caller = await access.caller_from(
             self.scope["session"], self.scope["user"], header(self.scope, b"authorization")
@@ -92,6 +93,7 @@ class BinConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.client is not None:
+            metrics.viewers.dec()
             open_sockets[self.client] -= 1
             if not open_sockets[self.client]:
                 del open_sockets[self.client]

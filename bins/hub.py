@@ -14,9 +14,11 @@ None instead of a message, and forgotten; they refill from the database.
 
 import asyncio
 import logging
+import time
 
 from channels.layers import get_channel_layer
 
+from . import metrics
 from .live import group_name
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,10 @@ class Hub:
                 logger.exception("live events stopped; every viewer will refill")
                 await self.lose_everything()
                 return
-            for callback in list(self.listeners.get(message.get("bin"), ())):
+            callbacks = list(self.listeners.get(message.get("bin"), ()))
+            if callbacks and message.get("captured"):
+                metrics.push_delay.observe(time.time() - message["captured"])
+            for callback in callbacks:
                 await tell(callback, message)
 
     async def renew(self):

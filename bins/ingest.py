@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import live
+from . import live, metrics
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
 from .limits import retry_after
 from .queries import get_bin_async
@@ -87,8 +87,9 @@ class Writer:
                     done.set_result(None if outcome is None else record)
             for bin_id, count in refused.items():
                 self.publisher.refuse(bin_id, count)
+            captured = min(record.received_at.timestamp() for record, _ in batch)
             for bin_id, texts in encoded.items():
-                self.publisher.add(bin_id, texts)
+                self.publisher.add(bin_id, texts, captured)
         if self.queue.empty() and not self.in_flight:
             self.idle.set()
 
@@ -164,6 +165,18 @@ async def respond(send, scope, status, payload, headers=()):
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
+REFUSED = {
+    reason: metrics.refused.labels(reason)
+    for reason in (
+        "bin_not_found",
+        "bin_expired",
+        "rate_limited",
+        "body_too_large",
+        "storage_unavailable",
+    )
+}
+
+
 async def capture_app(scope, receive, send):
     """ASGI app for /b/<bin_id>[/...]: every method, every path, no redirects."""
     limit = settings.INSPECTOR_MAX_BODY_BYTES
@@ -173,9 +186,11 @@ async def capture_app(scope, receive, send):
     body, size = received
     # Our server cuts big bodies before they reach us and says what was sent.
     size = scope.get("extensions", {}).get(SCOPE_EXTENSION, {}).get("body_size", size)
+    metrics.bytes_received.inc(size)
     target = split_capture_path(raw_path_of(scope))
     not_found = error_body("bin_not_found", "There is no bin at this address.")
     if target is None:
+        REFUSED["bin_not_found"].inc()
         return await respond(send, scope, 404, not_found)
     bin_id, path = target
     record = build_request(
@@ -190,6 +205,7 @@ async def capture_app(scope, receive, send):
     try:
         stored = await get_writer().store(record)
     except DatabaseError:
+        REFUSED["storage_unavailable"].inc()
         return await respond(
             send,
             scope,
@@ -200,10 +216,13 @@ async def capture_app(scope, receive, send):
     if stored is None:
         bin = await get_bin_async(bin_id)
         if bin is not None and bin.has_expired():
+            REFUSED["bin_expired"].inc()
             expired = error_body("bin_expired", "This bin has expired; create a new one.")
             return await respond(send, scope, 410, expired)
+        REFUSED["bin_not_found"].inc()
         return await respond(send, scope, 404, not_found)
     if stored.refused_for:
+        REFUSED["rate_limited"].inc()
         wait = retry_after(stored.refused_for)
         message = f"Too many requests for this bin or from this address; retry in {wait} s."
         return await respond(
@@ -215,6 +234,7 @@ async def capture_app(scope, receive, send):
         )
     id_header = [(b"x-inspector-request-id", str(stored.pk).encode())]
     if stored.body_truncated:
+        REFUSED["body_too_large"].inc()
         message = (
             f"The body of {size} bytes is over the {limit}-byte limit; "
             f"the request was stored with its first {limit} bytes."
@@ -227,4 +247,5 @@ async def capture_app(scope, receive, send):
         return await respond(
             send, scope, 413, error_body("body_too_large", message, id=stored.pk), id_header
         )
+    metrics.captured.inc()
     return await respond(send, scope, 200, {"ok": True, "id": stored.pk}, id_header)

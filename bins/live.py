@@ -12,6 +12,8 @@ from collections import Counter, defaultdict
 import orjson
 from channels.layers import get_channel_layer
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 RELAY = "relay"  # the consumer method that forwards a pre-serialized event
@@ -24,7 +26,6 @@ REFUSALS_EVERY = 1.0  # seconds between two requests.refused events of a bin
 # A viewer whose events wait longer than this is told to refill from the API
 # instead, before its channel fills up and the channel layer drops silently.
 MAX_LAG = 10
-stats = {"published": 0, "failed": 0}
 
 
 def group_name(bin_id):
@@ -83,16 +84,19 @@ async def publish(bin_id, event):
     await publish_encoded(bin_id, encode(event))
 
 
-async def publish_encoded(bin_id, text):
-    """publish() for an event encoded already."""
+async def publish_encoded(bin_id, text, captured=None):
+    """publish() for an event encoded already; `captured`, the time its oldest
+    request was captured, lets each process measure the push delay."""
     try:
         message = {"type": RELAY, "bin": bin_id, "text": text, "at": time.time()}
+        if captured is not None:
+            message["captured"] = captured
         await get_channel_layer().group_send(group_name(bin_id), message)
     except Exception:
-        stats["failed"] += 1
+        metrics.events_failed.inc()
         logger.exception("could not publish to bin %s", bin_id)
     else:
-        stats["published"] += 1
+        metrics.events_published.inc()
 
 
 class Publisher:
@@ -102,18 +106,21 @@ class Publisher:
 
     def __init__(self):
         self.outbox = defaultdict(list)  # bin id -> encoded requests not sent yet
+        self.captured = {}  # bin id -> when the oldest request in its outbox was captured
         self.waiting = 0
         self.ready = asyncio.Event()
         self.buckets = {}  # bin id -> (tokens, when), for bins whose bucket is not full
         self.refusals = Counter()  # bin id -> requests refused since the last event
         self.refusals_sent = 0.0
 
-    def add(self, bin_id, encoded_requests):
+    def add(self, bin_id, encoded_requests, captured=None):
         if self.waiting + len(encoded_requests) > OUTBOX_LIMIT:
-            stats["failed"] += 1
+            metrics.events_failed.inc()
             logger.warning("publish backlog full; viewers of bin %s will refill", bin_id)
             return
         self.outbox[bin_id].extend(encoded_requests)
+        if captured is not None:
+            self.captured.setdefault(bin_id, captured)
         self.waiting += len(encoded_requests)
         self.ready.set()
 
@@ -136,7 +143,8 @@ class Publisher:
                 self.buckets[bin_id] = (tokens[bin_id] - 1, now)
                 encoded = self.outbox.pop(bin_id)
                 self.waiting -= len(encoded)
-                await publish_encoded(bin_id, requests_created_frame(encoded))
+                captured = self.captured.pop(bin_id, None)
+                await publish_encoded(bin_id, requests_created_frame(encoded), captured)
             self.buckets = {
                 b: v for b, v in self.buckets.items() if self.tokens(b, now) < FRAME_BURST
             }

@@ -48,6 +48,8 @@ from daphne.cli import CommandLineInterface
 from twisted.internet import defer, reactor
 from twisted.web import http
 
+from bins import metrics
+
 logger = logging.getLogger("inspector.server")
 REFUSED_VALUE_BYTES = re.compile(
     b"[" + re.escape(bytes(sorted(http_protocol.INVALID_HEADER_VALUE_BYTES))) + b"]"
@@ -151,6 +153,7 @@ class CaptureChannel(http.HTTPChannel):
     def lineLengthExceeded(self, line):
         # Twisted hangs up without a word on a line over 16 KiB; say why.
         self.stop_read_deadline()
+        metrics.refused.labels("headers_too_large").inc()
         self.transport.write(
             b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
             b"Content-Length: 0\r\n\r\n"
@@ -159,6 +162,7 @@ class CaptureChannel(http.HTTPChannel):
 
     def read_too_slowly(self):
         self.read_deadline = None
+        metrics.refused.labels("read_timeout").inc()
         logger.info("closing a connection whose request did not arrive in time")
         self.transport.write(
             b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"

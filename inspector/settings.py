@@ -186,6 +186,8 @@ INSPECTOR_HTTPS = envbool("INSPECTOR_HTTPS", "false")
 if INSPECTOR_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    # Load balancers and Prometheus ask over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = envint("INSPECTOR_HSTS_SECONDS", str(365 * 24 * 3600))
     # For the whole domain: only its owner can say (docs/deploy in the README).
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("INSPECTOR_HSTS_INCLUDE_SUBDOMAINS", "false")
@@ -273,5 +275,7 @@ for _proxy in INSPECTOR_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"INSPECTOR_TRUSTED_PROXIES: {_proxy!r} is not an address or CIDR network"
         ) from None
+# /metrics answers whoever sends this as a bearer token; without it, loopback only.
+INSPECTOR_METRICS_TOKEN = env("INSPECTOR_METRICS_TOKEN")
 # Extra origins (scheme://host[:port]) allowed to open the websocket.
 INSPECTOR_ALLOWED_ORIGINS = envlist("INSPECTOR_ALLOWED_ORIGINS")

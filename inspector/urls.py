@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LoginView
 from django.urls import path, re_path
 
-from bins import api, pages
+from bins import api, ops, pages
 from bins.models import BIN_NAME_PATTERN
 
 # Random ids ([a-z2-7]{16}) match the pattern of chosen names too.
@@ -9,6 +9,9 @@ BIN = rf"(?P<bin_id>{BIN_NAME_PATTERN})"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", ops.healthz),
+    path("readyz", ops.readyz),
+    path("metrics", ops.metrics_view),
     re_path(rf"^bins/{BIN}/$", pages.inspect, name="inspect"),
     re_path(r"^share/(?P<token>[A-Za-z0-9_-]{1,100})$", pages.share, name="share"),
     path("login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),

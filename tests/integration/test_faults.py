@@ -169,3 +169,31 @@ async def test_a_viewer_away_for_a_minute_misses_nothing(server_on):
             late = (await client.post(bin["url"], content=b"live again")).json()["id"]
             assert await collect_request_ids(ws, 1) == [late]
     assert caught_up == sent
+
+
+def test_readiness_flips_while_redis_is_away_and_health_does_not(server_on, redis_server):
+    ready = server_on.base_url + "/readyz"
+    assert httpx.get(ready).status_code == 200
+    redis_server.stop()
+    answer = httpx.get(ready, timeout=15)
+    assert answer.status_code == 503
+    assert answer.json()["channel_layer"].startswith("failing")
+    assert answer.json()["database"] == "ok"
+    assert httpx.get(server_on.base_url + "/healthz").status_code == 200
+    redis_server.start()
+    assert httpx.get(ready, timeout=15).status_code == 200
+
+
+def test_readiness_flips_while_postgresql_is_away(postgres_server):
+    server, database = postgres_server
+    ready = server.base_url + "/readyz"
+    assert httpx.get(ready).status_code == 200
+    allow_connections(database, False)
+    try:
+        answer = httpx.get(ready, timeout=20)
+        assert answer.status_code == 503
+        assert answer.json()["database"].startswith("failing")
+        assert httpx.get(server.base_url + "/healthz").status_code == 200
+    finally:
+        allow_connections(database, True)
+    assert httpx.get(ready, timeout=20).status_code == 200

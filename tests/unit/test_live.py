@@ -8,7 +8,7 @@ import time
 import pytest
 from channels.layers import get_channel_layer
 
-from bins import live
+from bins import live, metrics
 
 
 @pytest.fixture
@@ -88,11 +88,11 @@ async def test_it_does_not_hold_one_bin_back_for_another(layer, publisher):
 
 async def test_it_drops_and_counts_beyond_its_backlog(settings):
     publisher = live.Publisher()  # not running: nothing leaves the outbox
-    failed = live.stats["failed"]
+    failed = metrics.registry.get_sample_value("inspector_events_failed_total")
     publisher.add("a", encoded(*range(live.OUTBOX_LIMIT)))
     publisher.add("a", encoded(0))
     assert publisher.waiting == live.OUTBOX_LIMIT
-    assert live.stats["failed"] == failed + 1
+    assert metrics.registry.get_sample_value("inspector_events_failed_total") == failed + 1
 
 
 async def test_it_tells_refusals_at_once_then_at_most_every_second_per_bin(layer, publisher):
