@@ -9,6 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import close_old_connections
 from django.utils import timezone
 
+from . import metrics
 from .models import Bin
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ async def purge_periodically(interval):
         except Exception:
             logger.exception("could not purge expired bins")
         else:
+            metrics.purge_runs.inc()
+            metrics.bins_purged.inc(purged)
             if purged:
                 logger.info("purged %d expired bins", purged)
         await asyncio.sleep(interval)
