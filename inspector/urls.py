@@ -1,5 +1,8 @@
+from django.contrib import admin
 from django.contrib.auth.views import LoginView
+from django.templatetags.static import static
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from bins import api, ops, pages
 from bins.models import BIN_NAME_PATTERN
@@ -9,6 +12,9 @@ BIN = rf"(?P<bin_id>{BIN_NAME_PATTERN})"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("admin/", admin.site.urls),
+    # Pages without an icon of their own (the admin's) make browsers ask for this.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("healthz", ops.healthz),
     path("readyz", ops.readyz),
     path("metrics", ops.metrics_view),
