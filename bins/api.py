@@ -18,7 +18,15 @@ import inspector
 from . import access, diff, exports, live, search, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
-from .models import BIN_NAME, Bin, BinToken, CapturedRequest, is_random_id
+from .models import (
+    BIN_NAME,
+    NEVER,
+    Bin,
+    BinToken,
+    CapturedRequest,
+    default_expiry,
+    is_random_id,
+)
 from .queries import (
     MAX_PAGE,
     delete_requests_async,
@@ -251,6 +259,7 @@ def bin_changes(data):
         "mask_headers": lambda value: clean_bool(value, "mask_headers"),
         "mask_extra": clean_header_names,
         "delivery_header": clean_header_name,
+        "keep": lambda value: clean_bool(value, "keep"),
     }
     unknown = set(data) - set(checks)
     if unknown:
@@ -268,6 +277,8 @@ async def bin_resource(request, bin, level):
         return HttpResponse(status=204)
     if request.method == "PATCH":
         changes = bin_changes(parse_json_body(request))
+        if "keep" in changes:
+            changes["expires_at"] = NEVER if changes["keep"] else default_expiry()
         for name, value in changes.items():
             setattr(bin, name, value)
         await bin.asave(update_fields=list(changes))

@@ -1,7 +1,7 @@
 import base64
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -30,6 +30,9 @@ def is_bin_id(value):
 
 def is_random_id(value):
     return BIN_ID.fullmatch(value) is not None
+
+
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # the expiry of a kept bin
 
 
 def default_expiry():
@@ -67,6 +70,9 @@ class Bin(models.Model):
     # A header that names a delivery, so that its retries group together on the page
     # (beyond the providers' own: X-GitHub-Delivery, webhook-id, ...).
     delivery_header = models.CharField(max_length=100, blank=True)
+    # Kept bins never expire: declared in configuration (INSPECTOR_FIXED_BINS), or
+    # marked by their owner. Their expires_at stays at NEVER.
+    keep = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -48,6 +48,7 @@ def bin_json(bin, base_url, level=None):
         "mask_headers": bin.mask_headers,
         "mask_extra": bin.mask_extra,
         "delivery_header": bin.delivery_header,
+        "keep": bin.keep,
     }
     if level is not None:
         data["access"] = LEVEL_NAMES[level]

@@ -72,7 +72,8 @@ def count_on_bins(cursor, per_bin, refused, now):
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
         "kept_count = kept_count + %s, refused_count = refused_count + %s, "
-        "last_activity_at = %s, expires_at = %s WHERE id = %s AND expires_at > %s "
+        "last_activity_at = %s, expires_at = CASE WHEN keep THEN expires_at ELSE %s END "
+        "WHERE id = %s AND expires_at > %s "
         "RETURNING mask_headers, mask_extra"
     )
     existing = {}
@@ -151,7 +152,8 @@ def store_postgresql(records, per_bin, refused, now):
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
         "kept_count = kept_count + %b, refused_count = refused_count + %b, "
-        "last_activity_at = %b, expires_at = %b WHERE id = %b AND expires_at > %b "
+        "last_activity_at = %b, expires_at = CASE WHEN keep THEN expires_at ELSE %b END "
+        "WHERE id = %b AND expires_at > %b "
         "RETURNING id, mask_headers, mask_extra"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)

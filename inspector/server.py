@@ -260,9 +260,14 @@ class InspectorServer(Server):
     def run(self):
         from django.conf import settings
 
+        from bins import fixed
         from bins.ingest import get_writer
         from bins.lifecycle import purge_periodically
 
+        # Declared bins exist before the first capture can look for them.
+        fixed.ensure(
+            fixed.declared(settings.INSPECTOR_FIXED_BINS, settings.INSPECTOR_FIXED_BINS_FILE)
+        )
         # Start the writer process as soon as the loop runs (it boots in about 0.4 s),
         # not on the first capture.
         reactor.callLater(0, get_writer)

@@ -292,6 +292,9 @@ for _proxy in INSPECTOR_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"INSPECTOR_TRUSTED_PROXIES: {_proxy!r} is not an address or CIDR network"
         ) from None
+# Bins created at start and kept for ever (bins.fixed): URL names, and a JSON file.
+INSPECTOR_FIXED_BINS = envlist("INSPECTOR_FIXED_BINS")
+INSPECTOR_FIXED_BINS_FILE = env("INSPECTOR_FIXED_BINS_FILE")
 # /metrics answers whoever sends this as a bearer token; without it, loopback only.
 INSPECTOR_METRICS_TOKEN = env("INSPECTOR_METRICS_TOKEN")
 # Extra origins (scheme://host[:port]) allowed to open the websocket.

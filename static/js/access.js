@@ -41,6 +41,13 @@ export function setupAccessPanel({ apiBase, onBin }) {
     if (!bin) privateSwitch.checked = !wanted;
   });
 
+  const keepSwitch = $("#keep-switch");
+  keepSwitch.addEventListener("change", async () => {
+    const wanted = keepSwitch.checked;
+    const bin = await change({ keep: wanted }, wanted ? "The bin is kept: it never expires." : "The bin expires again when it is quiet.");
+    if (!bin) keepSwitch.checked = !wanted;
+  });
+
   const maskSwitch = $("#mask-switch");
   maskSwitch.addEventListener("change", async () => {
     const wanted = maskSwitch.checked;

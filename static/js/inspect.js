@@ -500,6 +500,11 @@ function applyBin(update) {
 function updateExpiry() {
   const expiry = $("#bin-expiry");
   if (!expiry || !bin.expires_at) return;
+  if (bin.keep) {
+    expiry.textContent = "Kept: never expires";
+    expiry.title = "";
+    return;
+  }
   expiry.textContent = `Expires ${timeUntil(bin.expires_at)}`;
   expiry.title = formatLocalTime(bin.expires_at);
 }

@@ -366,3 +366,15 @@ async def test_signing_out_ends_the_session(login_mode, users):
     assert (await client.get("/")).status_code == 200
     assert (await client.post("/logout/")).status_code == 302
     assert (await client.get("/")).status_code == 302
+
+
+async def test_the_owner_can_keep_a_bin_from_expiring_and_let_it_go_again(owned):
+    bin_id, owner, _ = owned
+    path = f"/api/bins/{bin_id}"
+    kept = await owner.patch(path, {"keep": True}, content_type="application/json")
+    assert kept.json()["keep"] is True and kept.json()["expires_at"].startswith("9999-12-31")
+    stranger = await AsyncClient().patch(path, {"keep": False}, content_type="application/json")
+    assert_error(stranger, 401, "bin_private")
+    released = await owner.patch(path, {"keep": False}, content_type="application/json")
+    assert released.json()["keep"] is False
+    assert not released.json()["expires_at"].startswith("9999")

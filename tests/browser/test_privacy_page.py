@@ -35,6 +35,8 @@ def test_an_owner_makes_a_bin_private_masks_headers_and_shares_it_read_only(
     expect(page.locator("#privacy-badge")).to_have_text("Private")
     page.locator("#mask-switch").check()
     expect(page.locator("#toast")).to_contain_text("masked")
+    page.locator("#keep-switch").check()
+    expect(page.locator("#bin-expiry")).to_have_text("Kept: never expires")
 
     httpx.post(capture_url, content=b"{}", headers={"Authorization": "Bearer sk_live_42"})
     page.locator("li.request-item").first.click()

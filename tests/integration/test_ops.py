@@ -71,3 +71,16 @@ def test_metrics_need_the_token_when_one_is_set(django_db_setup):
         right = {"Authorization": "Bearer s3cret"}
         answer = httpx.get(server.base_url + "/metrics", headers=right)
         assert answer.status_code == 200 and "inspector_requests_captured_total" in answer.text
+
+
+def test_fixed_bins_exist_from_the_start_and_keep_their_url_across_restarts(django_db_setup):
+    with server_on_test_database("fixed", INSPECTOR_FIXED_BINS="fixed-hooks") as server:
+        bin = httpx.get(server.base_url + "/api/bins/fixed-hooks").json()
+        assert bin["keep"] is True and bin["url"] == f"{server.base_url}/b/fixed-hooks"
+        assert httpx.post(bin["url"], content=b"before").status_code == 200
+        server.process.terminate()
+        server.process.wait(15)
+        server.start()
+        assert httpx.post(bin["url"], content=b"after").status_code == 200
+        again = httpx.get(server.base_url + "/api/bins/fixed-hooks").json()
+        assert again["request_count"] == 2 and again["expires_at"] == bin["expires_at"]

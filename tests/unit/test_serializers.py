@@ -351,6 +351,7 @@ def test_bin_json_values(a_bin, bin_id):
         "mask_headers": False,
         "mask_extra": "",
         "delivery_header": "",
+        "keep": False,
     }
 
 
