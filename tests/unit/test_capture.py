@@ -59,10 +59,12 @@ def test_it_keeps_a_very_long_path(bin_id):
 @pytest.mark.parametrize(
     "raw",
     [
-        b"/b/abcdefghijklmno",  # 15 characters
-        b"/b/abcdefghijklmnopq",  # 17 characters
+        b"/b/ab",  # a URL name has 3 characters at least
+        b"/b/" + b"a" * 41,  # and 40 at most
         b"/b/ABCDEFGHIJKLMNOP",  # uppercase
-        b"/b/abcdefghijklmno1",  # 1 is not in the base32 alphabet
+        b"/b/stripe_live",  # "_" is in neither a random id nor a URL name
+        b"/b/-stripe",  # a hyphen only inside a name
+        b"/b/stripe-",
         b"/b/abcdefghijklm%70",  # encoded characters are not decoded into an id
         b"/b/abcdefghijklmn\xe9p",
         b"/b/",
@@ -428,3 +430,8 @@ def test_an_obfuscated_or_unknown_forwarded_node_falls_back_to_the_peer():
 def test_x_forwarded_for_wins_over_forwarded_when_both_are_sent():
     headers = [["Forwarded", "for=192.0.2.60"], ["X-Forwarded-For", "198.51.100.7"]]
     assert client_address(("10.0.0.4", 4000), headers, ["10.0.0.0/8"]) == "198.51.100.7"
+
+
+@pytest.mark.parametrize("name", ["abc", "stripe-live", "a" * 40, "abcdefghijklmno1", "x9-y"])
+def test_it_takes_a_url_name_in_place_of_a_random_id(name):
+    assert split_capture_path(f"/b/{name}/hook".encode()) == (name, "/hook")
