@@ -5,6 +5,8 @@ for cron. A bin expires INSPECTOR_BIN_TTL after its last capture (the writer mov
 import asyncio
 import logging
 
+import redis.asyncio as redis
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import close_old_connections
 from django.utils import timezone
@@ -40,17 +42,35 @@ def purge_and_release():
         close_old_connections()
 
 
+async def claim_tick(interval):
+    """Whether this process runs this interval's purge: with Redis, the first process
+    to take the interval's key does, so that N processes purge once, not N times;
+    without Redis there is one process. If Redis fails, purge anyway: it is idempotent."""
+    if not settings.REDIS_URL:
+        return True
+    client = redis.from_url(settings.REDIS_URL, socket_connect_timeout=3)
+    try:
+        key = f"{settings.INSPECTOR_REDIS_PREFIX}:purge"
+        return bool(await client.set(key, "1", nx=True, ex=max(1, interval - 1)))
+    except Exception:
+        logger.warning("could not ask Redis whose turn it is to purge; purging")
+        return True
+    finally:
+        await client.aclose()
+
+
 async def purge_periodically(interval):
     """Purge now and then every `interval` seconds, for as long as the server runs.
-    Every process does it; the purge is idempotent, so they cannot conflict."""
+    Every process keeps the timer; one of them purges each time (claim_tick)."""
     while True:
-        try:
-            purged = await asyncio.to_thread(purge_and_release)
-        except Exception:
-            logger.exception("could not purge expired bins")
-        else:
-            metrics.purge_runs.inc()
-            metrics.bins_purged.inc(purged)
-            if purged:
-                logger.info("purged %d expired bins", purged)
+        if await claim_tick(interval):
+            try:
+                purged = await asyncio.to_thread(purge_and_release)
+            except Exception:
+                logger.exception("could not purge expired bins")
+            else:
+                metrics.purge_runs.inc()
+                metrics.bins_purged.inc(purged)
+                if purged:
+                    logger.info("purged %d expired bins", purged)
         await asyncio.sleep(interval)

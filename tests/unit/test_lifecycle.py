@@ -1,15 +1,17 @@
 """Retention (the newest INSPECTOR_MAX_REQUESTS_PER_BIN kept), expiry and the purge."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from bins.lifecycle import purge_expired
+from bins.lifecycle import claim_tick, purge_expired
 from bins.models import Bin, CapturedRequest
 from bins.queries import delete_requests
 from bins.storage import store_batch
+from tests.servers import REDIS_URL
 from tests.unit.test_ingest import record_for
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +181,24 @@ def test_the_purge_also_deletes_expired_sessions():
     )
     call_command("purge")
     assert list(Session.objects.values_list("session_key", flat=True)) == ["current"]
+
+
+# claim_tick: one purge per interval across processes
+
+
+async def test_without_redis_the_one_process_always_purges(settings):
+    settings.REDIS_URL = ""
+    assert await claim_tick(60) and await claim_tick(60)
+
+
+@pytest.mark.services
+async def test_with_redis_one_process_purges_each_interval(settings, services):
+    settings.REDIS_URL = REDIS_URL
+    settings.INSPECTOR_REDIS_PREFIX = f"test-purge-{uuid.uuid4().hex[:8]}"
+    claims = [await claim_tick(60) for _ in range(3)]  # three processes, one tick
+    assert claims == [True, False, False]
+
+
+async def test_when_redis_cannot_say_it_purges_anyway(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    assert await claim_tick(60)
