@@ -5,12 +5,15 @@
 import { api, formatLocalTime } from "./common.js";
 
 const MAX_BARS = 120; // as the server's: past it, the server picks a larger step
+const MIN_SLOTS = 40; // room for this many bars at least
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const UNIT_NAMES = { second: "second", minute: "minute", hour: "hour", day: "day" };
 
 export function createTimeline({ canvas, label, apiBase, searchParam, onRange }) {
   let data = null; // {unit, step, buckets: [{start, counts}]}, buckets by start
   let bars = []; // what is drawn: [{start (ms), counts, total}]
+  let slot = 1; // CSS pixels per bar
+  let offset = 0; // where the first bar starts
   let loading = null;
 
   function colour(method) {
@@ -75,29 +78,32 @@ export function createTimeline({ canvas, label, apiBase, searchParam, onRange })
     ctx.scale(ratio, ratio);
     ctx.clearRect(0, 0, width, height);
     const peak = Math.max(...bars.map((b) => b.total), 1);
-    const slot = width / Math.max(bars.length, 1);
+    // A young bin has few bars: they keep a readable width, the newest on the right.
+    slot = width / Math.max(bars.length, MIN_SLOTS);
+    offset = width - slot * bars.length;
     const barWidth = Math.max(1, slot - (slot > 4 ? 1 : 0));
     bars.forEach((bar, i) => {
       let y = height;
       for (const [method, n] of Object.entries(bar.counts)) {
         const h = (n / peak) * (height - 2);
         ctx.fillStyle = colour(method);
-        ctx.fillRect(i * slot, y - h, barWidth, h);
+        ctx.fillRect(offset + i * slot, y - h, barWidth, h);
         y -= h;
       }
     });
     const total = bars.reduce((a, b) => a + b.total, 0);
+    const from = formatLocalTime(new Date(first).toISOString());
+    const to = formatLocalTime(new Date(bars.at(-1).start + stepMs).toISOString());
     label.textContent =
-      `${total.toLocaleString()} per ${UNIT_NAMES[data.unit]}, ` +
-      `${formatLocalTime(new Date(first).toISOString())} to ${formatLocalTime(new Date(bars.at(-1).start + stepMs).toISOString())}` +
-      " · click a bar to see its requests";
+      `${total.toLocaleString()} ${total === 1 ? "request" : "requests"} in bars of a ${UNIT_NAMES[data.unit]}, ` +
+      `${from} to ${to} · click a bar to see its requests`;
   }
 
   function barAt(event) {
     if (!bars.length) return null;
-    const x = event.clientX - canvas.getBoundingClientRect().left;
-    const index = Math.floor((x / canvas.clientWidth) * bars.length);
-    return bars[Math.max(0, Math.min(bars.length - 1, index))];
+    const x = event.clientX - canvas.getBoundingClientRect().left - offset;
+    if (x < 0) return null;
+    return bars[Math.min(bars.length - 1, Math.floor(x / slot))];
   }
 
   canvas.addEventListener("mousemove", (event) => {

@@ -27,11 +27,11 @@ def test_the_timeline_counts_arrivals_live_and_filters_to_a_bar(app_server, page
     wait_live(page)
     canvas = page.locator("#timeline")
     expect(canvas).to_be_visible()
-    expect(page.locator("#timeline-label")).to_contain_text("per second")
+    expect(page.locator("#timeline-label")).to_contain_text("in bars of a second")
     assert total(page) == 3
     httpx.get(bin["url"] + "/live")
     expect(page.locator("li.request-item")).to_have_count(4)
-    expect(page.locator("#timeline-label")).to_contain_text("4 per")
+    expect(page.locator("#timeline-label")).to_contain_text("4 requests")
     # The rightmost bar holds the newest request: clicking it narrows the list to it.
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] - 1, box["y"] + box["height"] - 2)
