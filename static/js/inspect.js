@@ -23,6 +23,7 @@ import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
 
 const PAGE_SIZE = 50;
+const FOLLOW_EVERY = 250; // ms between two detail loads while following the newest
 const BODY_PREVIEW = 256 * 1024; // bytes of a body the detail shows before "Show the whole body"
 
 const bin = JSON.parse(document.getElementById("bin-data").textContent);
@@ -381,9 +382,24 @@ async function showWholeBody(id) {
   }
 }
 
-async function select(id, { focus = false, scroll = true, reveal = false } = {}) {
+let followTimer = null;
+
+async function select(id, { focus = false, scroll = true, reveal = false, follow = false } = {}) {
   const item = state.items.get(id);
   if (!item) return;
+  if (follow) {
+    // Following a flood: mark the newest at once, load its detail at most 4 times a
+    // second (each load is a fetch and a render), always the newest by then.
+    markSelected(item.li);
+    state.selectedId = id;
+    if (followTimer === null) {
+      followTimer = setTimeout(() => {
+        followTimer = null;
+        if (!state.pinned && state.selectedId !== null) select(state.selectedId, { scroll: false });
+      }, FOLLOW_EVERY);
+    }
+    return;
+  }
   const changed = state.selectedId !== id;
   state.selectedId = id;
   markSelected(item.li);

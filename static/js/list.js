@@ -107,7 +107,7 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       trimList();
       refreshCounts();
       // Follow the newest request until the user picks one.
-      if (!state.pinned) select(newestId(), { scroll: false });
+      if (!state.pinned) select(newestId(), { scroll: false, follow: true });
     }
     return added;
   }
@@ -196,25 +196,29 @@ export function createRequestList({ state, bin, elements, select, showPlaceholde
       .sort((a, b) => a.id - b.id);
   }
 
-  /** "attempt 2/3" on each request whose delivery was tried more than once. */
+  /** "attempt 2/3" on each request whose delivery was tried more than once. Runs on
+   * every change, so it touches only requests that carry a delivery id. */
   function markAttempts() {
     const groups = new Map();
     for (const item of state.items.values()) {
-      if (item.delivery) groups.set(item.delivery, [...(groups.get(item.delivery) || []), item.req.id]);
+      if (!item.delivery) continue;
+      if (!groups.has(item.delivery)) groups.set(item.delivery, []);
+      groups.get(item.delivery).push(item.req.id);
     }
     for (const item of state.items.values()) {
+      if (!item.delivery && !item.pill) continue;
       const ids = item.delivery ? groups.get(item.delivery).sort((a, b) => a - b) : [];
       const label = ids.length > 1 ? `attempt ${ids.indexOf(item.req.id) + 1}/${ids.length}` : "";
-      let pill = item.li.querySelector(".item-attempt");
       if (!label) {
-        pill?.remove();
+        item.pill?.remove();
+        item.pill = null;
         continue;
       }
-      if (!pill) {
-        pill = el("span", { class: "item-attempt", title: "Retries of one delivery share its id" });
-        item.li.querySelector(".item-meta").appendChild(pill);
+      if (!item.pill) {
+        item.pill = el("span", { class: "item-attempt", title: "Retries of one delivery share its id" });
+        item.li.querySelector(".item-meta").appendChild(item.pill);
       }
-      if (pill.textContent !== label) pill.textContent = label;
+      if (item.pill.textContent !== label) item.pill.textContent = label;
     }
   }
 

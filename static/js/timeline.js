@@ -16,9 +16,15 @@ export function createTimeline({ canvas, label, apiBase, searchParam, onRange })
   let offset = 0; // where the first bar starts
   let loading = null;
 
+  // The methods' colours from the stylesheet, read once per draw: reading computed
+  // styles for every bar made each live arrival cost a style recalculation per bar.
+  let colours = null;
   function colour(method) {
     const name = METHODS.includes(method) ? method.toLowerCase() : "other";
-    return getComputedStyle(document.documentElement).getPropertyValue(`--m-${name}`).trim() || "#888";
+    if (!colours.has(name)) {
+      colours.set(name, getComputedStyle(document.documentElement).getPropertyValue(`--m-${name}`).trim() || "#888");
+    }
+    return colours.get(name);
   }
 
   async function load() {
@@ -53,7 +59,18 @@ export function createTimeline({ canvas, label, apiBase, searchParam, onRange })
     const first = Date.parse(data.buckets[0].start);
     const last = Date.parse(data.buckets.at(-1).start);
     if ((last - first) / stepMs >= MAX_BARS) load(); // time for a larger step
-    else draw();
+    else drawSoon();
+  }
+
+  let frame = null;
+  /** One redraw per animation frame, however many arrivals came in it. */
+  function drawSoon() {
+    if (frame === null) {
+      frame = requestAnimationFrame(() => {
+        frame = null;
+        draw();
+      });
+    }
   }
 
   function draw() {
@@ -75,6 +92,7 @@ export function createTimeline({ canvas, label, apiBase, searchParam, onRange })
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     const ctx = canvas.getContext("2d");
+    colours = new Map();
     ctx.scale(ratio, ratio);
     ctx.clearRect(0, 0, width, height);
     const peak = Math.max(...bars.map((b) => b.total), 1);
