@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from .models import BinToken
+from .queries import off_loop
 
 NONE, READ, EDIT, OWNER = 0, 1, 2, 3
 LEVEL_NAMES = {NONE: "none", READ: "read", EDIT: "edit", OWNER: "owner"}
@@ -74,6 +75,19 @@ def token_kind(bin_id, token):
 
 def share_valid(bin_id, token_id):
     return BinToken.objects.filter(bin_id=bin_id, pk=token_id, kind=BinToken.READ).exists()
+
+
+def asks_database(bin, caller):
+    """Whether access_level() needs the database: for a bearer token, or a share link
+    to a private bin; anything else level_for() decides alone."""
+    return caller.bearer is not None or (bin.private and bin.id in caller.shared)
+
+
+async def access_level_async(bin, caller):
+    """access_level(), off the event loop only when it asks the database."""
+    if asks_database(bin, caller):
+        return await off_loop(access_level)(bin, caller)
+    return level_for(bin, caller)
 
 
 def access_level(bin, caller):

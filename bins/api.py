@@ -130,7 +130,7 @@ def endpoint(*methods, needs=None):
                     return error(404, "bin_not_found", "There is no bin with this id.")
                 if bin.has_expired():
                     return error(410, "bin_expired", "This bin has expired; create a new one.")
-                level = await off_loop(access.access_level)(bin, caller)
+                level = await access.access_level_async(bin, caller)
                 if level < needs[request.method]:
                     return refuse(level, needs[request.method])
                 return await view(request, bin, level, **kwargs)

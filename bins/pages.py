@@ -52,7 +52,7 @@ async def inspect(request, bin_id):
     bin = await get_bin_async(bin_id)
     if bin is None or bin.has_expired():
         return gone(request, bin)
-    level = await off_loop(access.access_level)(bin, await caller_of(request))
+    level = await access.access_level_async(bin, await caller_of(request))
     if level == NONE:
         return render(request, "bins/private.html", {"bin_id": bin.id}, status=403)
     data = bin_json(bin, base_url(request), level)
