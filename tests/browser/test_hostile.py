@@ -101,3 +101,29 @@ def test_hostile_payloads_in_every_field_are_shown_as_text_and_never_run(app_ser
     items.nth(3).click()  # the SVG
     expect(detail).to_contain_text(f"<script>{RUN}</script></svg>")
     assert dialogs == []
+
+
+def test_hostile_payloads_stay_text_in_deliveries_compare_search_and_timeline(app_server, page):
+    bin = create_bin(app_server.base_url)
+    dialogs = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+    hostile = {"X-GitHub-Delivery": IMG, "X-Evil": SCRIPT}
+    with httpx.Client() as client:
+        first = client.post(bin["url"], json={IMG: SCRIPT}, headers=hostile).json()["id"]
+        second = client.post(bin["url"], json={IMG: SVG}, headers=hostile).json()["id"]
+    page.goto(bin["inspect_url"])
+    wait_live(page)
+    detail = page.locator("#detail")
+    page.locator(f"li.request-item[data-id='{second}']").click()
+    expect(detail.locator("#attempts")).to_contain_text(f"#{first}")
+    detail.get_by_role("button", name="Compare…").click()
+    page.locator(f"li.request-item[data-id='{first}']").click()
+    expect(page.locator("#comparison")).to_contain_text(SVG)
+    page.locator("#search").fill('header:x-evil -"<script>alert(1)</script>" -path:<svg/onload=1>')
+    page.keyboard.press("Enter")
+    expect(page.locator("#list-count")).to_have_text("2 matches")
+    page.locator("#timeline").hover()
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.evaluate("document.body.dataset.pwned") is None
+    assert page.locator("main svg, main script:not(#bin-data), main iframe").count() == 0
