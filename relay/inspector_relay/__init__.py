@@ -1,0 +1,1 @@
+"""inspector-relay: deliver an Inspector bin's requests to a local URL."""
