@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 import inspector
 
-from . import access, diff, exports, live, search, timeline
+from . import access, diff, exports, live, responses, search, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import (
@@ -176,6 +176,13 @@ def clean_bool(value, field):
     return value
 
 
+def clean_response(value):
+    try:
+        return responses.clean_response(value)
+    except responses.BadResponse as problem:
+        raise ApiError(400, "invalid_response", str(problem)) from None
+
+
 def clean_header_name(value):
     """One header name (or "" for none), lower case."""
     if not isinstance(value, str) or len(value) > 100:
@@ -260,6 +267,8 @@ def bin_changes(data):
         "mask_extra": clean_header_names,
         "delivery_header": clean_header_name,
         "keep": lambda value: clean_bool(value, "keep"),
+        "response": clean_response,
+        "cors": lambda value: clean_bool(value, "cors"),
     }
     unknown = set(data) - set(checks)
     if unknown:

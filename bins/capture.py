@@ -42,8 +42,11 @@ class Capture:
     id: int | None = None
     # Set by the rate limits: the seconds until it would have passed. Not stored.
     refused_for: float = 0.0
-    # Set by the writer once stored: the header names its bin masks. Not stored.
+    # Set by the writer once stored: the header names its bin masks (not stored), and
+    # what its bin answers: the response (stored with it) and CORS (not stored).
     masked: frozenset = frozenset()
+    response: dict | None = None
+    cors: bool = False
 
     @property
     def pk(self):

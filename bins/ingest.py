@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import live, metrics
+from . import live, metrics, responses
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
 from .limits import retry_after
 from .queries import get_bin_async
@@ -75,9 +75,10 @@ class Writer:
                 if not done.done():
                     done.set_exception(error)
         else:
-            outcomes, encoded = reply.result()
+            outcomes, encoded, answers = reply.result()
             refused = Counter()
             for (record, done), outcome in zip(batch, outcomes, strict=True):
+                record.response, record.cors = answers.get(record.bin_id, (None, False))
                 if isinstance(outcome, float):  # refused by the rate limits
                     record.refused_for = outcome
                     refused[record.bin_id] += 1
@@ -148,21 +149,30 @@ def error_body(code, message, **extra):
 
 
 async def respond(send, scope, status, payload, headers=()):
+    """Our own JSON answer (the default one, and every error)."""
     body = orjson.dumps(payload) + b"\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"cache-control", b"no-store"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
+    json_headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+    await send_answer(send, scope, status, [*json_headers, *headers], body)
+
+
+async def send_answer(send, scope, status, headers, body):
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     # HEAD gets the headers a GET would get, Content-Length included, and no body.
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def answer_as_the_bin_says(send, scope, record, extra):
+    """The bin's own response (bins.responses), after its delay: an await, which holds
+    no thread and no database connection meanwhile."""
+    response = record.response
+    if response["delay_ms"]:
+        await asyncio.sleep(response["delay_ms"] / 1000)
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response["headers"]
+    ]
+    body = response["body"].encode("utf-8")
+    await send_answer(send, scope, response["status"], [*headers, *extra], body)
 
 
 REFUSED = {
@@ -221,6 +231,7 @@ async def capture_app(scope, receive, send):
             return await respond(send, scope, 410, expired)
         REFUSED["bin_not_found"].inc()
         return await respond(send, scope, 404, not_found)
+    cors = responses.CORS_HEADERS if stored.cors else []
     if stored.refused_for:
         REFUSED["rate_limited"].inc()
         wait = retry_after(stored.refused_for)
@@ -230,9 +241,9 @@ async def capture_app(scope, receive, send):
             scope,
             429,
             error_body("rate_limited", message),
-            [(b"retry-after", str(wait).encode())],
+            [(b"retry-after", str(wait).encode()), *cors],
         )
-    id_header = [(b"x-inspector-request-id", str(stored.pk).encode())]
+    id_header = [(b"x-inspector-request-id", str(stored.pk).encode()), *cors]
     if stored.body_truncated:
         REFUSED["body_too_large"].inc()
         message = (
@@ -248,4 +259,9 @@ async def capture_app(scope, receive, send):
             send, scope, 413, error_body("body_too_large", message, id=stored.pk), id_header
         )
     metrics.captured.inc()
+    if stored.cors and responses.preflight(scope):
+        preflight = [*responses.preflight_headers(scope), id_header[0]]
+        return await send_answer(send, scope, 204, preflight, b"")
+    if stored.response:
+        return await answer_as_the_bin_says(send, scope, stored, id_header)
     return await respond(send, scope, 200, {"ok": True, "id": stored.pk}, id_header)

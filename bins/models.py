@@ -73,6 +73,11 @@ class Bin(models.Model):
     # Kept bins never expire: declared in configuration (INSPECTOR_FIXED_BINS), or
     # marked by their owner. Their expires_at stays at NEVER.
     keep = models.BooleanField(default=False)
+    # What capture answers (bins.responses): {"status", "headers", "body", "delay_ms"},
+    # or null for the default {"ok": true, "id": ...}.
+    response = models.JSONField(null=True, blank=True)
+    # Answer CORS preflights and add CORS headers, so a browser page can call the bin.
+    cors = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -120,6 +125,8 @@ class CapturedRequest(models.Model):
     content_type = models.TextField(blank=True)
     remote_addr = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # The bin's response when this request came (null: the default answer).
+    response = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

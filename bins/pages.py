@@ -61,6 +61,7 @@ async def inspect(request, bin_id):
         "bin_json": data,
         "capture_url": data["url"],
         "extra_sensitive": settings.INSPECTOR_EXTRA_SENSITIVE_HEADERS,
+        "max_delay_ms": settings.INSPECTOR_MAX_RESPONSE_DELAY * 1000,
     }
     return render(request, "bins/inspect.html", context)
 

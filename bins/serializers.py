@@ -49,6 +49,8 @@ def bin_json(bin, base_url, level=None):
         "mask_extra": bin.mask_extra,
         "delivery_header": bin.delivery_header,
         "keep": bin.keep,
+        "response": bin.response,
+        "cors": bin.cors,
     }
     if level is not None:
         data["access"] = LEVEL_NAMES[level]
@@ -122,6 +124,7 @@ def request_json(req, masked=frozenset()):
         "body_preview_truncated": preview is not None and size > PREVIEW_BYTES,
         "remote_addr": req.remote_addr,
         "received_at": iso(req.received_at),
+        "response": req.response,
     }
 
 

@@ -7,6 +7,7 @@ fields' own `get_db_prep_save` where the backend needs it (JSON, datetimes).
 SQLite takes a multi-row INSERT; PostgreSQL its own path, store_postgresql().
 """
 
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -61,10 +62,17 @@ def row_values(record, fields):
     return values
 
 
+def loaded(json_text):
+    """A JSON column's value, as both backends hand it over raw here: text (Django has
+    psycopg leave jsonb undecoded for its JSONField), or None."""
+    return json.loads(json_text) if json_text is not None else None
+
+
 def count_on_bins(cursor, per_bin, refused, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
-    have not expired, each with the header names it masks. The update locks each
-    bin row (in sorted order, so processes cannot deadlock), which also keeps a
+    have not expired, each with (the header names it masks, its response, its CORS).
+    The update locks each bin row (in sorted order, so processes cannot deadlock),
+    which also keeps a
     concurrent delete from orphaning the batch's rows, and makes retention exact
     under concurrent writers."""
     ops = connection.ops
@@ -74,7 +82,7 @@ def count_on_bins(cursor, per_bin, refused, now):
         "kept_count = kept_count + %s, refused_count = refused_count + %s, "
         "last_activity_at = %s, expires_at = CASE WHEN keep THEN expires_at ELSE %s END "
         "WHERE id = %s AND expires_at > %s "
-        "RETURNING mask_headers, mask_extra"
+        "RETURNING mask_headers, mask_extra, response, cors"
     )
     existing = {}
     for bin_id in sorted(per_bin | refused):
@@ -88,8 +96,12 @@ def count_on_bins(cursor, per_bin, refused, now):
             ops.adapt_datetimefield_value(now),
         ]
         cursor.execute(sql, params)
-        for mask_headers, mask_extra in cursor.fetchall():
-            existing[bin_id] = names_to_mask(mask_headers, mask_extra)
+        for mask_headers, mask_extra, response, cors in cursor.fetchall():
+            existing[bin_id] = (
+                names_to_mask(mask_headers, mask_extra),
+                loaded(response),
+                bool(cors),
+            )
     return existing
 
 
@@ -127,10 +139,11 @@ def drop_oldest(cursor, bin_ids, keep):
 
 
 def insert_rows(cursor, rows):
-    """INSERT ... VALUES (...), (...) RETURNING id, as bulk_create does."""
-    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    """INSERT ... VALUES (...), (...) RETURNING id, as bulk_create does: COLUMNS and
+    the response."""
+    row = "(" + ", ".join(["%s"] * (len(COLUMNS) + 1)) + ")"
     cursor.execute(
-        f"INSERT INTO {CapturedRequest._meta.db_table} ({', '.join(COLUMNS)}) "
+        f"INSERT INTO {CapturedRequest._meta.db_table} ({', '.join(COLUMNS)}, response) "
         f"VALUES {', '.join([row] * len(rows))} RETURNING id",
         [value for values in rows for value in values],
     )
@@ -154,15 +167,17 @@ def store_postgresql(records, per_bin, refused, now):
         "kept_count = kept_count + %b, refused_count = refused_count + %b, "
         "last_activity_at = %b, expires_at = CASE WHEN keep THEN expires_at ELSE %b END "
         "WHERE id = %b AND expires_at > %b "
-        "RETURNING id, mask_headers, mask_extra"
+        "RETURNING id, mask_headers, mask_extra, response, cors"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
     # Rows of a bin the updates did not find are left out, in the same statement.
     # ORDER BY the input's order: the ids come back in it, one per stored record (a
     # plain semi-join may reorder the rows, and then ids go to the wrong records).
     names = ", ".join(COLUMNS)
+    # Each request keeps its bin's response as it was then, read in the statement.
     insert = (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"INSERT INTO {table} ({names}, response) SELECT {names}, "
+        f"(SELECT b.response FROM {bins_table} b WHERE b.id = r.bin_id) FROM unnest({arrays}) "
         f"WITH ORDINALITY AS r({names}, n) WHERE EXISTS (SELECT 1 FROM {bins_table} b "
         "WHERE b.id = r.bin_id AND b.expires_at > %b) ORDER BY r.n RETURNING id"
     )
@@ -198,9 +213,9 @@ def store_postgresql(records, per_bin, refused, now):
             for bin_id in sorted(per_bin):
                 psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
         existing = {
-            bin_id: names_to_mask(mask_headers, mask_extra)
+            bin_id: (names_to_mask(mask_headers, mask_extra), loaded(response), cors)
             for cursor in updates
-            for bin_id, mask_headers, mask_extra in cursor.fetchall()
+            for bin_id, mask_headers, mask_extra, response, cors in cursor.fetchall()
         }
         if records:
             stored = [record for record in records if record.bin_id in existing]
@@ -210,9 +225,14 @@ def store_postgresql(records, per_bin, refused, now):
 
 
 def insert_requests(cursor, records):
-    """Insert `records` and set each one's pk."""
+    """Insert `records` (with the response their bin gives) and set each one's pk."""
     fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
-    ids = insert_rows(cursor, [row_values(record, fields) for record in records])
+    response = fields["response"]
+    rows = [
+        [*row_values(record, fields), response.get_db_prep_save(record.response, connection)]
+        for record in records
+    ]
+    ids = insert_rows(cursor, rows)
     for record, pk in zip(records, ids, strict=True):
         record.id = pk
 
@@ -223,7 +243,8 @@ def store_batch(records):
     (`refused_for`) are only counted. Returns the records their bins took: the
     stored ones, each now with its id, and the refused ones. A record whose bin
     does not exist (any more) or has expired is left out, unsaved. Each record
-    taken gets `masked`: the header names its bin hides (serializers.request_json)."""
+    taken gets `masked`: the header names its bin hides (serializers.request_json),
+    `response` and `cors`: what its bin answers (bins.responses)."""
     accepted = [record for record in records if not record.refused_for]
     per_bin = Counter(record.bin_id for record in accepted)
     refused = Counter(record.bin_id for record in records if record.refused_for)
@@ -235,11 +256,13 @@ def store_batch(records):
             with connection.cursor() as cursor:
                 existing = count_on_bins(cursor, per_bin, refused, now)
                 stored = [record for record in accepted if record.bin_id in existing]
+                for record in stored:
+                    record.response = existing[record.bin_id][1]
                 if stored:
                     insert_requests(cursor, stored)
                     keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
                     drop_oldest(cursor, {record.bin_id for record in stored}, keep)
     taken = [record for record in records if record.bin_id in existing]
     for record in taken:
-        record.masked = existing[record.bin_id]
+        record.masked, record.response, record.cors = existing[record.bin_id]
     return taken

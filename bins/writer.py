@@ -57,8 +57,9 @@ def check(records, limiter):
 
 def flush(records):
     """Store checked `records`, then build the events to publish: (outcomes, events
-    per bin), an outcome per record: its id when stored, the seconds to wait when
-    refused, or None when its bin does not exist."""
+    per bin, answers per bin), an outcome per record: its id when stored, the seconds
+    to wait when refused, or None when its bin does not exist; an answer per bin: its
+    (response, cors)."""
     try:
         taken = store_batch(records)
     except (OperationalError, InterfaceError):
@@ -70,7 +71,8 @@ def flush(records):
         (record.id or record.refused_for) if id(record) in taken_ids else None for record in records
     ]
     stored = [record for record in taken if record.id]
-    return outcomes, encoded_requests(stored)
+    answers = {record.bin_id: (record.response, record.cors) for record in taken}
+    return outcomes, encoded_requests(stored), answers
 
 
 # --- framing: an 8-byte length, then a pickle (both ends are ours) -----------

@@ -263,6 +263,8 @@ INSPECTOR_MAX_REQUESTS_PER_BIN = envint("INSPECTOR_MAX_REQUESTS_PER_BIN", "1000"
 # A request (headers and body) must arrive whole within this many seconds of its
 # first byte; slower ones are answered 408 and disconnected (docs/server.md).
 INSPECTOR_READ_TIMEOUT = envint("INSPECTOR_READ_TIMEOUT", "60", minimum=1)
+# The longest a bin's response may be held back (its delay_ms), in seconds.
+INSPECTOR_MAX_RESPONSE_DELAY = envint("INSPECTOR_MAX_RESPONSE_DELAY", "30")
 INSPECTOR_PURGE_INTERVAL = envint("INSPECTOR_PURGE_INTERVAL", "3600", minimum=1)
 # Token buckets, requests a second and burst; a rate of 0 turns that limit off.
 INSPECTOR_BIN_RATE = envint("INSPECTOR_BIN_RATE", "100")

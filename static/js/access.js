@@ -6,7 +6,7 @@ import { api, el, formatLocalTime, relativeTime, toast } from "./common.js";
 const $ = (selector) => document.querySelector(selector);
 
 /** Wire the panel; onBin(bin) is called with the bin after each change. */
-export function setupAccessPanel({ apiBase, onBin }) {
+export function setupAccessPanel({ apiBase, onBin, bin: initialBin }) {
   const panel = $("#access-panel");
   const button = $("#access-button");
   if (!panel || !button) return;
@@ -68,6 +68,66 @@ export function setupAccessPanel({ apiBase, onBin }) {
     const bin = await change({ delivery_header: input.value }, "Saved the delivery header.");
     if (bin) input.value = bin.delivery_header;
   });
+
+  $("#cors-switch").addEventListener("change", async (event) => {
+    const wanted = event.target.checked;
+    const bin = await change({ cors: wanted }, wanted ? "CORS is on." : "CORS is off.");
+    if (!bin) event.target.checked = !wanted;
+  });
+
+  const responseError = $("#response-error");
+  function showResponse(response) {
+    $("#response-status").value = response ? response.status : 200;
+    $("#response-delay").value = response ? response.delay_ms : 0;
+    $("#response-headers").value = response ? response.headers.map(([n, v]) => `${n}: ${v}`).join("\n") : "";
+    $("#response-body").value = response ? response.body : "";
+    $("#response-state").textContent = response ? "" : 'Now: the default, 200 {"ok": true, "id": ...}';
+  }
+  showResponse(initialBin.response);
+
+  /** "Name: value" lines as [name, value] pairs; a line without a colon is an error. */
+  function headerLines(text) {
+    const pairs = [];
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      const colon = line.indexOf(":");
+      if (colon < 1) throw new Error(`"${line}" is not "Name: value".`);
+      pairs.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+    }
+    return pairs;
+  }
+
+  async function saveResponse(response) {
+    responseError.hidden = true;
+    try {
+      const bin = await api(apiBase, { method: "PATCH", body: { response } });
+      onBin(bin);
+      showResponse(bin.response);
+      toast(response ? "Saved: the bin answers with it now." : "The bin gives the default answer again.");
+    } catch (err) {
+      responseError.textContent = err.message;
+      responseError.hidden = false;
+    }
+  }
+
+  $("#response-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let headers;
+    try {
+      headers = headerLines($("#response-headers").value);
+    } catch (err) {
+      responseError.textContent = err.message;
+      responseError.hidden = false;
+      return;
+    }
+    saveResponse({
+      status: Number($("#response-status").value),
+      delay_ms: Number($("#response-delay").value),
+      headers,
+      body: $("#response-body").value,
+    });
+  });
+  $("#response-default").addEventListener("click", () => saveResponse(null));
 
   function showSecret(label, value) {
     $("#new-secret-label").textContent = label;

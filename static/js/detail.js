@@ -104,6 +104,7 @@ export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [
     attempts.length > 1 ? deliverySection(req, attempts, onPick) : null,
     query.length ? section("Query parameters", query.length, kvTable("query-table", query, ["Name", "Value"])) : null,
     section("Body", null, renderBody(req, downloadUrl, { onWholeBody })),
+    responseSection(req),
     rawSection(req),
     section(
       "Headers",
@@ -187,4 +188,27 @@ function compareButton(req, onCompare) {
   const button = el("button", { type: "button", class: "btn btn-small", id: "compare" }, "Compare…");
   button.addEventListener("click", () => onCompare(req.id));
   return button;
+}
+
+/** What the sender was answered: the bin's response as it was then, or ours. */
+function responseSection(req) {
+  const response = req.response;
+  if (!response) {
+    const ours = req.body_truncated
+      ? "413, the body being over the limit (Inspector's own answer)."
+      : `200 {"ok": true, "id": ${req.id}} (Inspector's default answer).`;
+    return section("Response sent", null, el("p", { class: "muted", id: "response-sent" }, ours));
+  }
+  const delay = response.delay_ms ? ` after ${response.delay_ms.toLocaleString()} ms` : "";
+  return section(
+    "Response sent",
+    null,
+    el(
+      "div",
+      { id: "response-sent" },
+      el("p", null, el("strong", null, String(response.status)), delay),
+      response.headers.length ? kvTable("response-headers-table", response.headers, ["Name", "Value"]) : null,
+      response.body ? el("pre", { class: "code body-text" }, response.body) : el("p", { class: "muted" }, "No body."),
+    ),
+  );
 }

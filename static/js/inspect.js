@@ -713,7 +713,7 @@ $("#import-file")?.addEventListener("change", async (event) => {
     handleApiError(err, `Could not import ${file.name}`);
   }
 });
-setupAccessPanel({ apiBase, onBin: applyBin });
+setupAccessPanel({ apiBase, onBin: applyBin, bin });
 
 async function start() {
   document.body.dataset.ws = "closed";

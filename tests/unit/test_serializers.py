@@ -39,6 +39,7 @@ REQUEST_KEYS = {
     "body_preview_truncated",
     "remote_addr",
     "received_at",
+    "response",
 }
 BIN_KEYS = {
     "id",
@@ -140,6 +141,7 @@ def test_request_json_values(make_request, bin_id):
         "body_preview_truncated": False,
         "remote_addr": "203.0.113.9",
         "received_at": "2025-03-04T05:06:07.890123Z",
+        "response": None,
     }
 
 
@@ -352,6 +354,8 @@ def test_bin_json_values(a_bin, bin_id):
         "mask_extra": "",
         "delivery_header": "",
         "keep": False,
+        "response": None,
+        "cors": False,
     }
 
 
