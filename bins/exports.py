@@ -9,6 +9,7 @@ Masked header values (serializers.mask) are masked in exports too.
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,6 +20,7 @@ from .serializers import as_text, iso, mask, request_detail_json
 
 HTTP_VERSION = "HTTP/1.1"
 MAX_IMPORT = 10_000  # requests in one import
+METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")  # what capture itself can receive
 
 
 class BadImport(ValueError):
@@ -149,8 +151,8 @@ def header_pairs(headers, where):
 def record(bin_id, *, method, url, headers, body, body_size, truncated, remote, at, where):
     """A Capture for `bin_id` of a request that went to `url` (anywhere: only the
     part below /b/<id>, or the whole path of another address, is kept)."""
-    if not isinstance(method, str) or not method or len(method) > 64:
-        raise BadImport(f"{where}: method must be text of 1 to 64 characters.")
+    if not isinstance(method, str) or not METHOD.fullmatch(method):
+        raise BadImport(f"{where}: method must be an HTTP method (a token of 1 to 64 characters).")
     if not isinstance(url, str):
         raise BadImport(f"{where}: url must be text.")
     parts = urlsplit(url)

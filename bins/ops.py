@@ -11,6 +11,7 @@ from django.http import HttpResponse, JsonResponse
 
 from . import metrics
 from .access import bearer_token
+from .capture import client_address
 from .queries import off_loop
 
 CHECK_TIMEOUT = 3  # seconds each dependency may take to answer /readyz
@@ -53,13 +54,17 @@ async def readyz(request):
 
 
 def may_read_metrics(request):
-    """With INSPECTOR_METRICS_TOKEN, whoever sends it; without, loopback only."""
+    """With INSPECTOR_METRICS_TOKEN, whoever sends it; without, loopback clients only.
+    The client is the one a trusted proxy names: behind nginx on the same machine every
+    request comes from 127.0.0.1, and the internet must not be taken for loopback."""
     token = settings.INSPECTOR_METRICS_TOKEN
     if token:
         sent = bearer_token(request.headers.get("Authorization")) or ""
         return secrets.compare_digest(sent.encode(), token.encode())
+    peer = (request.META.get("REMOTE_ADDR", ""), 0)
+    client = client_address(peer, list(request.headers.items()), settings.INSPECTOR_TRUSTED_PROXIES)
     try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        return ipaddress.ip_address(client).is_loopback
     except ValueError:
         return False
 

@@ -155,6 +155,7 @@ async def test_an_import_is_pushed_to_open_pages(async_client, filled, open_sock
         (b'{"log": {}}', "needs log.entries"),
         (b'{"method": "GET", "url": "/x"}\nnot json\n', "line 2: not JSON"),
         (b'{"method": "", "url": "/x"}\n', "line 1: method"),
+        (b'{"method": "GET\\r\\nX: 1", "url": "/x"}\n', "line 1: method"),
         (b'{"method": "GET", "url": "/x", "headers": [["a"]]}\n', "line 1: each header"),
         (b'{"method": "GET", "url": "/x", "received_at": "yesterday"}\n', "ISO 8601"),
         (b'{"method": "GET", "url": "/x", "body_base64": "!!"}\n', "not base64"),
