@@ -155,7 +155,7 @@ export function timeUntil(iso, now = Date.now()) {
   if (seconds <= 0) return "now";
   if (seconds < 3600) return `in ${Math.max(1, Math.floor(seconds / 60))} min`;
   if (seconds < 172800) return `in ${Math.floor(seconds / 3600)} h`;
-  return `in ${Math.floor(seconds / 86400)} days`;
+  return `in ${Math.round(seconds / 86400)} days`; // 6.99 days reads as 7
 }
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
