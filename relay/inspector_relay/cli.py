@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -82,8 +83,14 @@ class State:
         os.replace(temporary, self.path)  # never half written
 
 
+class Stopped(Exception):
+    """Asked to stop, between two deliveries."""
+
+
 class Relay:
     def __init__(self, server, bin_id, target, token=None, state=None, out=sys.stdout):
+        self.busy = False  # a delivery is under way: a stop waits for it
+        self.stopping = False
         self.server, self.bin_id, self.target = server, bin_id, target
         self.auth = {"Authorization": f"Bearer {token}"} if token else {}
         self.state = state
@@ -130,12 +137,19 @@ class Relay:
         self.say(f"{req['method']} {path} -> {outcome} in {took:.0f} ms (#{request_id}){cut}")
 
     async def deliver_after(self, ids):
-        """Deliver the ids not delivered yet, in order, remembering each one."""
+        """Deliver the ids not delivered yet, in order, remembering each one. A stop
+        (Ctrl+C, SIGTERM) waits for the delivery under way and its record."""
         for request_id in sorted(set(ids)):
             if self.state.last is not None and request_id <= self.state.last:
                 continue  # delivered already (a backlog and live events may overlap)
-            await self.deliver(request_id)
-            self.state.save(request_id)
+            self.busy = True
+            try:
+                await self.deliver(request_id)
+                self.state.save(request_id)
+            finally:
+                self.busy = False
+            if self.stopping:
+                raise Stopped
 
     async def catch_up(self):
         """Everything stored after the last delivered request, through the API."""
@@ -213,15 +227,24 @@ def main(argv=None):
     relay = Relay(server, bin_id, args.target, args.token, state)
 
     async def run():
+        task = asyncio.current_task()
+
+        def stop():
+            relay.stopping = True
+            if not relay.busy:
+                task.cancel()  # waiting for news: nothing is lost by leaving now
+
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop)
         try:
             return await relay.run(from_start=args.from_start)
+        except (Stopped, asyncio.CancelledError):
+            return 0
         finally:
             await relay.close()
 
-    try:
-        return asyncio.run(run())
-    except KeyboardInterrupt:
-        return 0
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":
