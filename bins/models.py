@@ -76,6 +76,12 @@ class Bin(models.Model):
     # What capture answers (bins.responses): {"status", "headers", "body", "delay_ms"},
     # or null for the default {"ok": true, "id": ...}.
     response = models.JSONField(null=True, blank=True)
+    # Rules tried before it, first match wins: [{"name", "when", "response"}] (bins.rules).
+    rules = models.JSONField(default=list, blank=True)
+    # A failure script (bins.responses.clean_failures), or null; it counts requests
+    # from failures_since, the request_count when it was set.
+    failures = models.JSONField(null=True, blank=True)
+    failures_since = models.PositiveBigIntegerField(default=0)
     # Answer CORS preflights and add CORS headers, so a browser page can call the bin.
     cors = models.BooleanField(default=False)
 
@@ -125,7 +131,8 @@ class CapturedRequest(models.Model):
     content_type = models.TextField(blank=True)
     remote_addr = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
-    # The bin's response when this request came (null: the default answer).
+    # The answer chosen for this request (bins.rules), templates unrendered, with
+    # "rule" or "failure" saying why; null: the default answer.
     response = models.JSONField(null=True, blank=True)
 
     class Meta:
