@@ -9,13 +9,14 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 import inspector
 
-from . import access, diff, exports, live, responses, search, timeline
+from . import access, diff, exports, live, presets, responses, search, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import (
@@ -176,11 +177,16 @@ def clean_bool(value, field):
     return value
 
 
-def clean_response(value):
-    try:
-        return responses.clean_response(value)
-    except responses.BadResponse as problem:
-        raise ApiError(400, "invalid_response", str(problem)) from None
+def checked_by(clean, code):
+    """A field check that turns BadResponse into the API's 400 `code`."""
+
+    def check(value):
+        try:
+            return clean(value)
+        except responses.BadResponse as problem:
+            raise ApiError(400, code, str(problem)) from None
+
+    return check
 
 
 def clean_header_name(value):
@@ -267,7 +273,9 @@ def bin_changes(data):
         "mask_extra": clean_header_names,
         "delivery_header": clean_header_name,
         "keep": lambda value: clean_bool(value, "keep"),
-        "response": clean_response,
+        "response": checked_by(responses.clean_response, "invalid_response"),
+        "rules": checked_by(responses.clean_rules, "invalid_rules"),
+        "failures": checked_by(responses.clean_failures, "invalid_failures"),
         "cors": lambda value: clean_bool(value, "cors"),
     }
     unknown = set(data) - set(checks)
@@ -288,13 +296,32 @@ async def bin_resource(request, bin, level):
         changes = bin_changes(parse_json_body(request))
         if "keep" in changes:
             changes["expires_at"] = NEVER if changes["keep"] else default_expiry()
+        if "failures" in changes:  # a new script counts requests from now
+            changes["failures_since"] = F("request_count")
         for name, value in changes.items():
             setattr(bin, name, value)
         await bin.asave(update_fields=list(changes))
+        if "failures" in changes:
+            await bin.arefresh_from_db(fields=["failures_since", "request_count"])
         public = bin_json(bin, base_url(request))
         await live.publish(bin.id, live.bin_updated(public))
         if "private" in changes:
             await live.publish(bin.id, live.access_changed())
+    return JsonResponse(bin_json(bin, base_url(request), level))
+
+
+@endpoint("POST", needs={"POST": OWNER})
+async def bin_presets(request, bin, level):
+    """Add a handshake preset's rules (bins.presets) after the bin's own."""
+    data = parse_json_body(request)
+    try:
+        added = presets.make(data.get("preset"), data.get("value", ""))
+        rules = responses.clean_rules([*bin.rules, *added])
+    except responses.BadResponse as problem:
+        raise ApiError(400, "invalid_preset", str(problem)) from None
+    bin.rules = rules
+    await bin.asave(update_fields=["rules"])
+    await live.publish(bin.id, live.bin_updated(bin_json(bin, base_url(request))))
     return JsonResponse(bin_json(bin, base_url(request), level))
 
 
@@ -476,7 +503,7 @@ async def bin_import(request, bin, level):
         records = exports.parse_import(bin.id, request.body)
     except exports.BadImport as problem:
         raise ApiError(400, "invalid_import", str(problem)) from None
-    stored = await off_loop(store_batch)(records) if records else []
+    stored = await off_loop(store_batch)(records, choose=False) if records else []
     for start in range(0, len(stored), 100):
         chunk = stored[start : start + 100]
         frame = [request_json(record, record.masked) for record in chunk]

@@ -77,8 +77,8 @@ class Writer:
         else:
             outcomes, encoded, answers = reply.result()
             refused = Counter()
-            for (record, done), outcome in zip(batch, outcomes, strict=True):
-                record.response, record.cors = answers.get(record.bin_id, (None, False))
+            for (record, done), outcome, answer in zip(batch, outcomes, answers, strict=True):
+                record.response, record.cors = answer
                 if isinstance(outcome, float):  # refused by the rate limits
                     record.refused_for = outcome
                     refused[record.bin_id] += 1
@@ -162,12 +162,28 @@ async def send_answer(send, scope, status, headers, body):
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-async def answer_as_the_bin_says(send, scope, record, extra):
-    """The bin's own response (bins.responses), after its delay: an await, which holds
-    no thread and no database connection meanwhile."""
+async def disconnected(receive, seconds):
+    """Wait `seconds`, or less if the sender goes away first: True if it did. An
+    await, which holds no thread and no database connection meanwhile."""
+    try:
+        async with asyncio.timeout(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        return False
+    return True
+
+
+async def answer_as_the_bin_says(send, receive, scope, record, extra):
+    """The answer the bin chose (bins.rules), after its delay; or, from a failure
+    script, no answer: the connection closes."""
     response = record.response
-    if response["delay_ms"]:
-        await asyncio.sleep(response["delay_ms"] / 1000)
+    if response["delay_ms"] and await disconnected(receive, response["delay_ms"] / 1000):
+        return
+    if response.get("close"):
+        # Our server (inspector.server) closes the connection; under any other
+        # server the app ends without an answer, which it answers 500.
+        return await send({"type": responses.CLOSE})
     headers = [
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in response["headers"]
     ]
@@ -263,5 +279,5 @@ async def capture_app(scope, receive, send):
         preflight = [*responses.preflight_headers(scope), id_header[0]]
         return await send_answer(send, scope, 204, preflight, b"")
     if stored.response:
-        return await answer_as_the_bin_says(send, scope, stored, id_header)
+        return await answer_as_the_bin_says(send, receive, scope, stored, id_header)
     return await respond(send, scope, 200, {"ok": True, "id": stored.pk}, id_header)

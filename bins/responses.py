@@ -26,6 +26,8 @@ FORBIDDEN = {
     "transfer-encoding",
     "upgrade",
 }
+# An ASGI message our server (inspector.server) takes: close, answering nothing.
+CLOSE = "inspector.close"
 NO_BODY = {204, 205, 304}  # statuses HTTP gives no body
 MAX_HEADERS = 50
 MAX_BODY = 64 * 1024  # characters

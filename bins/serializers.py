@@ -10,6 +10,7 @@ from django.conf import settings
 from . import bodies
 from .access import LEVEL_NAMES
 from .capture import header_value
+from .rules import sent
 
 PREVIEW_BYTES = 2048
 MASK = "••••••••"
@@ -50,6 +51,9 @@ def bin_json(bin, base_url, level=None):
         "delivery_header": bin.delivery_header,
         "keep": bin.keep,
         "response": bin.response,
+        "rules": bin.rules,
+        "failures": bin.failures,
+        "failures_since": bin.failures_since,
         "cors": bin.cors,
     }
     if level is not None:
@@ -124,7 +128,7 @@ def request_json(req, masked=frozenset()):
         "body_preview_truncated": preview is not None and size > PREVIEW_BYTES,
         "remote_addr": req.remote_addr,
         "received_at": iso(req.received_at),
-        "response": req.response,
+        "response": sent(req.response, req),
     }
 
 

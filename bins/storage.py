@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import rules
 from .models import Bin, CapturedRequest
 from .serializers import names_to_mask
 
@@ -33,8 +34,9 @@ COLUMNS = (
     "content_type",
     "remote_addr",
     "received_at",
+    "response",
 )
-PREPARED = ("headers", "received_at")  # columns whose fields adapt values per backend
+PREPARED = ("headers", "received_at", "response")  # columns whose fields adapt values per backend
 POSTGRESQL_TYPES = {
     "bin_id": "text",
     "method": "text",
@@ -49,7 +51,13 @@ POSTGRESQL_TYPES = {
     "content_type": "text",
     "remote_addr": "text",
     "received_at": "timestamptz",
+    "response": "jsonb",
 }
+# What a bin's counter update returns: all the writer needs to know of it.
+RETURNING = (
+    "RETURNING id, request_count, mask_headers, mask_extra, response, rules, failures, "
+    "failures_since, cors"
+)
 
 
 def row_values(record, fields):
@@ -68,21 +76,33 @@ def loaded(json_text):
     return json.loads(json_text) if json_text is not None else None
 
 
+class TakenBy:
+    """A bin that took (part of) a batch, as its counter update returned it."""
+
+    __slots__ = ("masked", "behaviour", "cors", "count_before")
+
+    def __init__(self, row, batch_size):
+        _, count, mask_headers, mask_extra, response, rules_, failures, since, cors = row
+        self.masked = names_to_mask(mask_headers, mask_extra)
+        self.behaviour = rules.Behaviour(
+            loaded(response), tuple(loaded(rules_) or ()), loaded(failures), since
+        )
+        self.cors = bool(cors)
+        self.count_before = count - batch_size  # the bin's count before this batch
+
+
 def count_on_bins(cursor, per_bin, refused, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
-    have not expired, each with (the header names it masks, its response, its CORS).
-    The update locks each bin row (in sorted order, so processes cannot deadlock),
-    which also keeps a
-    concurrent delete from orphaning the batch's rows, and makes retention exact
-    under concurrent writers."""
+    have not expired, each a TakenBy. The update locks each bin row (in sorted order,
+    so processes cannot deadlock), which also keeps a concurrent delete from orphaning
+    the batch's rows, and makes retention exact under concurrent writers."""
     ops = connection.ops
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
         "kept_count = kept_count + %s, refused_count = refused_count + %s, "
         "last_activity_at = %s, expires_at = CASE WHEN keep THEN expires_at ELSE %s END "
-        "WHERE id = %s AND expires_at > %s "
-        "RETURNING mask_headers, mask_extra, response, cors"
+        f"WHERE id = %s AND expires_at > %s {RETURNING}"
     )
     existing = {}
     for bin_id in sorted(per_bin | refused):
@@ -96,13 +116,23 @@ def count_on_bins(cursor, per_bin, refused, now):
             ops.adapt_datetimefield_value(now),
         ]
         cursor.execute(sql, params)
-        for mask_headers, mask_extra, response, cors in cursor.fetchall():
-            existing[bin_id] = (
-                names_to_mask(mask_headers, mask_extra),
-                loaded(response),
-                bool(cors),
-            )
+        for row in cursor.fetchall():
+            existing[bin_id] = TakenBy(row, per_bin[bin_id] + refused[bin_id])
     return existing
+
+
+def choose_answers(records, existing):
+    """Set each stored record's `response`: the answer its bin chooses for it (bins.rules),
+    counting the bin's requests in batch order."""
+    seen = Counter()
+    for record in records:
+        taken = existing[record.bin_id]
+        if taken.behaviour.is_default:
+            record.response = None
+            continue
+        count_before = taken.count_before + seen[record.bin_id]
+        seen[record.bin_id] += 1
+        record.response = rules.choose(taken.behaviour, record, count_before)
 
 
 def drop_oldest(cursor, bin_ids, keep):
@@ -139,50 +169,43 @@ def drop_oldest(cursor, bin_ids, keep):
 
 
 def insert_rows(cursor, rows):
-    """INSERT ... VALUES (...), (...) RETURNING id, as bulk_create does: COLUMNS and
-    the response."""
-    row = "(" + ", ".join(["%s"] * (len(COLUMNS) + 1)) + ")"
+    """INSERT ... VALUES (...), (...) RETURNING id, as bulk_create does."""
+    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     cursor.execute(
-        f"INSERT INTO {CapturedRequest._meta.db_table} ({', '.join(COLUMNS)}, response) "
+        f"INSERT INTO {CapturedRequest._meta.db_table} ({', '.join(COLUMNS)}) "
         f"VALUES {', '.join([row] * len(rows))} RETURNING id",
         [value for values in rows for value in values],
     )
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def store_postgresql(records, per_bin, refused, now):
-    """PostgreSQL: the counters and the insert in one round trip (psycopg's pipeline
-    mode), then the commit. The insert takes one array per column through unnest(),
-    so its text is the same for every batch, bound on the server in binary. Django's
-    own cursor quoted every value into the text in Python, psycopg parsed a new
-    statement of hundreds of placeholders per batch, and each statement waited
-    for the one before. Sets the ids of the stored records; returns the bins that
-    took the batch, as count_on_bins() does."""
-    fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
-    columns = zip(*(row_values(record, fields) for record in records), strict=True)
+def store_postgresql(records, per_bin, refused, now, choose=True):
+    """PostgreSQL: the counter updates in one round trip, then the insert and the
+    retention deletes in another (psycopg's pipeline mode), then the commit. The
+    updates come first because their answer says what each bin answers, which is
+    stored with each request. The insert takes one array per column through
+    unnest(), so its text is the same for every batch, bound on the server in
+    binary. Django's own cursor quoted every value into the text in Python,
+    psycopg parsed a new statement of hundreds of placeholders per batch, and each
+    statement waited for the one before. Sets the ids of the stored records;
+    returns the bins that took the batch, as count_on_bins() does."""
     expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     bins_table, table = Bin._meta.db_table, CapturedRequest._meta.db_table
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
         "kept_count = kept_count + %b, refused_count = refused_count + %b, "
         "last_activity_at = %b, expires_at = CASE WHEN keep THEN expires_at ELSE %b END "
-        "WHERE id = %b AND expires_at > %b "
-        "RETURNING id, mask_headers, mask_extra, response, cors"
+        f"WHERE id = %b AND expires_at > %b {RETURNING}"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
-    # Rows of a bin the updates did not find are left out, in the same statement.
-    # ORDER BY the input's order: the ids come back in it, one per stored record (a
-    # plain semi-join may reorder the rows, and then ids go to the wrong records).
+    # ORDER BY the input's order: the ids come back in it, one per record.
     names = ", ".join(COLUMNS)
-    # Each request keeps its bin's response as it was then, read in the statement.
     insert = (
-        f"INSERT INTO {table} ({names}, response) SELECT {names}, "
-        f"(SELECT b.response FROM {bins_table} b WHERE b.id = r.bin_id) FROM unnest({arrays}) "
-        f"WITH ORDINALITY AS r({names}, n) WHERE EXISTS (SELECT 1 FROM {bins_table} b "
-        "WHERE b.id = r.bin_id AND b.expires_at > %b) ORDER BY r.n RETURNING id"
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS r({names}, n) ORDER BY r.n RETURNING id"
     )
-    # Retention, in the same round trip: whatever is older than the bin's `keep`
-    # newest requests goes, and is counted as dropped (see drop_oldest()).
+    # Retention: whatever is older than the bin's `keep` newest requests goes, and
+    # is counted as dropped (see drop_oldest()).
     drop = (
         f"WITH bin AS (SELECT kept_count - %(keep)b AS over, dropped_through "
         f"FROM {bins_table} WHERE id = %(bin)b AND kept_count > %(keep)b), "
@@ -207,62 +230,59 @@ def store_postgresql(records, per_bin, refused, now):
                 params = [kept + turned_away, kept, turned_away, now, expires_at, bin_id, now]
                 cursor.execute(update, params)
                 updates.append(cursor)
-            if records:
-                inserted = psycopg.Cursor(raw)
-                inserted.execute(insert, [*map(list, columns), now])
-            for bin_id in sorted(per_bin):
-                psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
         existing = {
-            bin_id: (names_to_mask(mask_headers, mask_extra), loaded(response), cors)
+            row[0]: TakenBy(row, per_bin[row[0]] + refused[row[0]])
             for cursor in updates
-            for bin_id, mask_headers, mask_extra, response, cors in cursor.fetchall()
+            for row in cursor.fetchall()
         }
-        if records:
-            stored = [record for record in records if record.bin_id in existing]
-            for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
-                record.id = pk
+        stored = [record for record in records if record.bin_id in existing]
+        if not stored:
+            return existing
+        if choose:
+            choose_answers(stored, existing)
+        fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
+        columns = zip(*(row_values(record, fields) for record in stored), strict=True)
+        with raw.pipeline():
+            inserted = psycopg.Cursor(raw)
+            inserted.execute(insert, list(map(list, columns)))
+            for bin_id in sorted({record.bin_id for record in stored}):
+                psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
+        for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
+            record.id = pk
     return existing
 
 
-def insert_requests(cursor, records):
-    """Insert `records` (with the response their bin gives) and set each one's pk."""
-    fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
-    response = fields["response"]
-    rows = [
-        [*row_values(record, fields), response.get_db_prep_save(record.response, connection)]
-        for record in records
-    ]
-    ids = insert_rows(cursor, rows)
-    for record, pk in zip(records, ids, strict=True):
-        record.id = pk
-
-
-def store_batch(records):
+def store_batch(records, choose=True):
     """Store `records` in one transaction and count them on their bins, keeping at
     most INSPECTOR_MAX_REQUESTS_PER_BIN per bin; those the rate limits refused
     (`refused_for`) are only counted. Returns the records their bins took: the
     stored ones, each now with its id, and the refused ones. A record whose bin
     does not exist (any more) or has expired is left out, unsaved. Each record
     taken gets `masked`: the header names its bin hides (serializers.request_json),
-    `response` and `cors`: what its bin answers (bins.responses)."""
+    `response`: the answer its bin chose for it (bins.rules, stored with it), and
+    `cors`: whether its bin answers CORS (bins.responses). Imported requests
+    (`choose` false) keep the `response` they came with."""
     accepted = [record for record in records if not record.refused_for]
     per_bin = Counter(record.bin_id for record in accepted)
     refused = Counter(record.bin_id for record in records if record.refused_for)
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            existing = store_postgresql(accepted, per_bin, refused, now)
+            existing = store_postgresql(accepted, per_bin, refused, now, choose)
         else:
             with connection.cursor() as cursor:
                 existing = count_on_bins(cursor, per_bin, refused, now)
                 stored = [record for record in accepted if record.bin_id in existing]
-                for record in stored:
-                    record.response = existing[record.bin_id][1]
                 if stored:
-                    insert_requests(cursor, stored)
+                    if choose:
+                        choose_answers(stored, existing)
+                    fields = {f.attname: f for f in CapturedRequest._meta.concrete_fields}
+                    ids = insert_rows(cursor, [row_values(record, fields) for record in stored])
+                    for record, pk in zip(stored, ids, strict=True):
+                        record.id = pk
                     keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
                     drop_oldest(cursor, {record.bin_id for record in stored}, keep)
     taken = [record for record in records if record.bin_id in existing]
     for record in taken:
-        record.masked, record.response, record.cors = existing[record.bin_id]
+        record.masked, record.cors = existing[record.bin_id].masked, existing[record.bin_id].cors
     return taken

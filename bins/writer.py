@@ -29,6 +29,7 @@ from pathlib import Path
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from . import live
+from .rules import sent
 from .serializers import request_json
 from .storage import store_batch
 
@@ -57,9 +58,10 @@ def check(records, limiter):
 
 def flush(records):
     """Store checked `records`, then build the events to publish: (outcomes, events
-    per bin, answers per bin), an outcome per record: its id when stored, the seconds
-    to wait when refused, or None when its bin does not exist; an answer per bin: its
-    (response, cors)."""
+    per bin, answers), an outcome per record: its id when stored, the seconds to wait
+    when refused, or None when its bin does not exist; an answer per record: (the
+    response chosen for it, rendered (bins.rules.sent), or None for the default, and
+    whether its bin answers CORS)."""
     try:
         taken = store_batch(records)
     except (OperationalError, InterfaceError):
@@ -71,7 +73,10 @@ def flush(records):
         (record.id or record.refused_for) if id(record) in taken_ids else None for record in records
     ]
     stored = [record for record in taken if record.id]
-    answers = {record.bin_id: (record.response, record.cors) for record in taken}
+    answers = [
+        (sent(record.response, record), record.cors) if id(record) in taken_ids else (None, False)
+        for record in records
+    ]
     return outcomes, encoded_requests(stored), answers
 
 

@@ -28,6 +28,8 @@ covers every point below.
 - Daphne's access log prints full paths, and a bin's path is its key: it is off
   unless INSPECTOR_ACCESS_LOG is true. Twisted's own access log line, formatted for
   every request and read by no one, is not made at all.
+- A failure script may close a connection without answering: the capture app
+  sends "inspector.close", which Daphne would refuse.
 - Shutdown: before Daphne cancels the open requests, the writer commits what it
   holds, so what was received is stored.
 
@@ -49,6 +51,7 @@ from twisted.internet import defer, reactor
 from twisted.web import http
 
 from bins import metrics
+from bins.responses import CLOSE
 
 logger = logging.getLogger("inspector.server")
 REFUSED_VALUE_BYTES = re.compile(
@@ -79,6 +82,13 @@ class CaptureRequest(http_protocol.WebRequest):
                 if any(REFUSED_VALUE_BYTES.search(value) for value in values):
                     self.requestHeaders.removeHeader(name)
         return super().process()
+
+    def handle_reply(self, message):
+        if message["type"] == CLOSE:  # a failure script: no answer at all
+            if not self.finished and self.channel is not None:
+                self.channel.transport.loseConnection()
+            return
+        super().handle_reply(message)
 
     def gotLength(self, length):
         # Always in memory (no temporary file): at most max_body_bytes are kept.

@@ -36,6 +36,7 @@ urlpatterns = [
         rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/diff/(?P<other_id>[0-9]+)/?$",
         api.request_diff,
     ),
+    re_path(rf"^api/bins/{BIN}/presets/?$", api.bin_presets),
     re_path(rf"^api/bins/{BIN}/tokens/?$", api.tokens_collection),
     re_path(rf"^api/bins/{BIN}/tokens/(?P<token_id>[0-9]+)/?$", api.token_resource),
     re_path(r"^api/", api.not_found),

@@ -296,7 +296,7 @@ def test_serve_stores_each_batch_and_replies_in_order(served):
     assert ids[0] is not None and ids[1] is None
     event = json.loads(live.requests_created_frame(events[bin.id]))
     assert [item["path"] for item in event["requests"]] == ["/a"]
-    assert answers == {bin.id: (None, False)}  # the default answer, no CORS
+    assert answers == [(None, False), (None, False)]  # the default answer, no CORS
     status, (later,), _, _ = receive_message(served)
     assert later > ids[0]
     assert sorted(CapturedRequest.objects.values_list("path", flat=True)) == ["/a", "/b"]

@@ -355,6 +355,9 @@ def test_bin_json_values(a_bin, bin_id):
         "delivery_header": "",
         "keep": False,
         "response": None,
+        "rules": [],
+        "failures": None,
+        "failures_since": 0,
         "cors": False,
     }
 
