@@ -301,3 +301,17 @@ INSPECTOR_FIXED_BINS_FILE = env("INSPECTOR_FIXED_BINS_FILE")
 INSPECTOR_METRICS_TOKEN = env("INSPECTOR_METRICS_TOKEN")
 # Extra origins (scheme://host[:port]) allowed to open the websocket.
 INSPECTOR_ALLOWED_ORIGINS = envlist("INSPECTOR_ALLOWED_ORIGINS")
+# Server-side replay and forwarding (bins.outbound): loopback, private, link-local and
+# other special addresses are refused unless inside one of these CIDR networks.
+INSPECTOR_OUTBOUND_ALLOW = envlist("INSPECTOR_OUTBOUND_ALLOW")
+for _network in INSPECTOR_OUTBOUND_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"INSPECTOR_OUTBOUND_ALLOW: {_network!r} is not an address or CIDR network"
+        ) from None
+INSPECTOR_OUTBOUND_TIMEOUT = envint("INSPECTOR_OUTBOUND_TIMEOUT", "10", minimum=1)
+INSPECTOR_OUTBOUND_MAX_RESPONSE = envint(
+    "INSPECTOR_OUTBOUND_MAX_RESPONSE", str(1024 * 1024), minimum=0
+)
