@@ -11,9 +11,14 @@ The interface, for the models, the API and the page that use it:
   the cleaned secret and options; headers as [name, value] pairs of latin-1 text (as
   bins.capture decodes them; names in any case, the first of a repeated header counts),
   body the exact bytes received, url the full URL the sender used, now a unix time.
+  It raises BadSignatureConfig only for an unknown provider or an uncleaned secret.
 - Verdict: status "valid" | "invalid" | "unsigned"; cause None, or for "invalid" one of
   CAUSES; message in plain words; expected and received, the signatures as the header
   carries them (GitLab's token is the secret itself, so both are masked); to_json().
+  Timestamps are judged as each provider's library does: Stripe turns away old ones
+  only, Slack and Standard Webhooks both old and future ones; a tolerance of 0 turns
+  the check off. Twilio signatures pass for the URL with or without its port, as in
+  Twilio's validator; a JSON body is checked through the bodySHA256 of the URL.
 - sign(provider, secret, options, *, url, body, now) -> [[name, value], ...], the headers
   that sign body for url validly (the signed test sender); sample_event(provider) ->
   (content_type, body), a small realistic event to send with them.

@@ -12,11 +12,14 @@ import pytest
 import standardwebhooks
 import stripe
 from django.http import QueryDict
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 from twilio.request_validator import RequestValidator
 
 from bins import signatures
 from bins.signatures import (
+    CAUSES,
     PROVIDERS,
     BadSignatureConfig,
     Verdict,
@@ -846,6 +849,41 @@ def test_every_comparison_is_made_in_constant_time(provider, monkeypatch):
     wrong = check_sample(provider, another_secret(provider), headers, body)
     assert wrong.status == "invalid"
     assert calls
+
+
+@given(provider=st.sampled_from(list(PROVIDERS)), body=st.binary(max_size=300))
+def test_any_body_signed_the_providers_way_verifies(provider, body):
+    headers = sign(provider, SECRETS[provider], options_for(provider), url=URL, body=body, now=NOW)
+    headers.append(["Content-Type", FORM])
+    assert check_sample(provider, SECRETS[provider], headers, body).status == "valid"
+
+
+SIGNATURE_HEADERS = [
+    "X-Hub-Signature-256",
+    "Stripe-Signature",
+    "X-Slack-Signature",
+    "X-Slack-Request-Timestamp",
+    "X-Shopify-Hmac-Sha256",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "X-Twilio-Signature",
+    "X-Gitlab-Token",
+    "X-Signature",
+]
+
+
+@given(
+    provider=st.sampled_from(list(PROVIDERS)),
+    value=st.text(st.characters(max_codepoint=255), max_size=120),
+    body=st.binary(max_size=200),
+)
+def test_any_header_value_gets_a_verdict_never_an_error(provider, value, body):
+    headers = [[name, value] for name in SIGNATURE_HEADERS]
+    verdict = check_sample(provider, SECRETS[provider], headers, body)
+    assert verdict.status in ("valid", "invalid", "unsigned")
+    assert verdict.cause in (None, *CAUSES)
+    assert (verdict.status == "invalid") is (verdict.cause is not None)
 
 
 def test_a_verdict_is_plain_json():
