@@ -1,7 +1,8 @@
 // The owner's "Settings & sharing" panel: private switch, header masking, share links
 // and API tokens (each secret shown once: the server keeps only its hash).
 
-import { api, el, formatLocalTime, relativeTime, toast } from "./common.js";
+import { setupAnswers } from "./answers.js";
+import { api, el, formatLocalTime, headerLines, relativeTime, toast } from "./common.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -85,18 +86,6 @@ export function setupAccessPanel({ apiBase, onBin, bin: initialBin }) {
   }
   showResponse(initialBin.response);
 
-  /** "Name: value" lines as [name, value] pairs; a line without a colon is an error. */
-  function headerLines(text) {
-    const pairs = [];
-    for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
-      const colon = line.indexOf(":");
-      if (colon < 1) throw new Error(`"${line}" is not "Name: value".`);
-      pairs.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
-    }
-    return pairs;
-  }
-
   async function saveResponse(response) {
     responseError.hidden = true;
     try {
@@ -128,6 +117,7 @@ export function setupAccessPanel({ apiBase, onBin, bin: initialBin }) {
     });
   });
   $("#response-default").addEventListener("click", () => saveResponse(null));
+  setupAnswers({ apiBase, onBin, bin: initialBin });
 
   function showSecret(label, value) {
     $("#new-secret-label").textContent = label;

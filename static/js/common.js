@@ -84,6 +84,18 @@ function append(node, children) {
   }
 }
 
+/** "Name: value" lines as [name, value] pairs; a line without a colon is an error. */
+export function headerLines(text) {
+  const pairs = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const colon = line.indexOf(":");
+    if (colon < 1) throw new Error(`"${line}" is not "Name: value".`);
+    pairs.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  return pairs;
+}
+
 export function formatBytes(n) {
   if (n === null || n === undefined) return "";
   if (n < 1024) return `${n} B`;

@@ -190,7 +190,7 @@ function compareButton(req, onCompare) {
   return button;
 }
 
-/** What the sender was answered: the bin's response as it was then, or ours. */
+/** What the sender was answered: what the bin chose for it (and why), or ours. */
 function responseSection(req) {
   const response = req.response;
   if (!response) {
@@ -200,6 +200,15 @@ function responseSection(req) {
     return section("Response sent", null, el("p", { class: "muted", id: "response-sent" }, ours));
   }
   const delay = response.delay_ms ? ` after ${response.delay_ms.toLocaleString()} ms` : "";
+  const why = response.rule
+    ? el("p", { class: "muted", id: "response-why" }, "Matched rule: ", el("strong", null, response.rule))
+    : response.failure
+      ? el("p", { class: "muted", id: "response-why" }, `By the ${response.failure}.`)
+      : null;
+  if (response.close) {
+    const closed = `No answer: the connection was closed${delay}.`;
+    return section("Response sent", null, el("div", { id: "response-sent" }, el("p", null, el("strong", null, closed)), why));
+  }
   return section(
     "Response sent",
     null,
@@ -207,6 +216,7 @@ function responseSection(req) {
       "div",
       { id: "response-sent" },
       el("p", null, el("strong", null, String(response.status)), delay),
+      why,
       response.headers.length ? kvTable("response-headers-table", response.headers, ["Name", "Value"]) : null,
       response.body ? el("pre", { class: "code body-text" }, response.body) : el("p", { class: "muted" }, "No body."),
     ),

@@ -91,3 +91,150 @@ def test_a_response_that_could_split_headers_is_refused(app_server):
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "invalid_response"
+
+
+def add_preset(base_url, bin, preset, value=""):
+    answer = httpx.post(
+        f"{base_url}/api/bins/{bin['id']}/presets",
+        json={"preset": preset, "value": value},
+        headers={"Authorization": f"Bearer {bin['token']}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_slack_handshake_preset_answers_slacks_url_verification(app_server):
+    bin = owned_bin(app_server.base_url)
+    add_preset(app_server.base_url, bin, "slack")
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    answer = httpx.post(
+        bin["url"],
+        json={
+            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+            "challenge": challenge,
+            "type": "url_verification",
+        },
+    )
+    assert answer.status_code == 200
+    assert answer.text == challenge
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    event = httpx.post(bin["url"], json={"type": "event_callback"})  # not the handshake
+    assert event.json()["ok"] is True
+    handshake, ordinary = list_requests(app_server.base_url, bin["id"])[::-1]
+    assert handshake["response"]["rule"] == "Slack url_verification"
+    assert handshake["response"]["body"] == challenge  # stored as sent, rendered
+    assert ordinary["response"] is None
+
+
+def test_rules_answer_in_order_with_templates_from_the_request(app_server):
+    rules = [
+        {
+            "name": "github ping",
+            "when": {"method": "POST", "path": "/github/*", "headers": {"X-GitHub-Event": "ping"}},
+            "response": {
+                "status": 202,
+                "headers": [["X-Echo-Id", "{{ request.id }}"], ["X-Hook", "{{ json.hook_id }}"]],
+                "body": '{"zen": {{ json.zen | json }}}',
+            },
+        },
+        {"name": "github", "when": {"path": "/github/*"}, "response": {"status": 204}},
+    ]
+    bin = owned_bin(app_server.base_url, rules=rules)
+    ping = httpx.post(
+        bin["url"] + "/github/hook",
+        headers={"X-GitHub-Event": "ping"},
+        json={"zen": 'Say "hi"\r\nX-Injected: 1', "hook_id": 42},
+    )
+    assert ping.status_code == 202
+    assert ping.headers["x-echo-id"] == ping.headers["x-inspector-request-id"]
+    assert ping.headers["x-hook"] == "42"
+    assert "x-injected" not in ping.headers
+    assert ping.json() == {"zen": 'Say "hi"\r\nX-Injected: 1'}
+    push = httpx.post(bin["url"] + "/github/hook", headers={"X-GitHub-Event": "push"})
+    assert push.status_code == 204
+    other = httpx.post(bin["url"] + "/stripe")
+    assert other.status_code == 200 and other.json()["ok"] is True
+    stored = {item["path"]: item for item in list_requests(app_server.base_url, bin["id"])}
+    assert stored["/stripe"]["response"] is None
+
+
+def test_a_rule_that_could_split_headers_is_refused_naming_the_rule(app_server):
+    bin = httpx.post(f"{app_server.base_url}/api/bins", json={}).json()
+    rules = [
+        {"name": "ok", "when": {}, "response": {}},
+        {"name": "bad", "when": {}, "response": {"headers": [["X-A", "1\nSet-Cookie: x=1"]]}},
+    ]
+    answer = httpx.patch(
+        f"{app_server.base_url}/api/bins/{bin['id']}",
+        json={"rules": rules},
+        headers={"Authorization": f"Bearer {bin['token']}"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_rules"
+    assert answer.json()["error"]["message"].startswith("rule 2: ")
+
+
+async def test_fail_first_n_fails_exactly_n_of_concurrent_requests(app_server):
+    failures = {"which": "first", "count": 5, "how": "error", "status": 502}
+    bin = owned_bin(app_server.base_url, failures=failures)
+    async with httpx.AsyncClient(timeout=10) as client:
+        answers = await asyncio.gather(
+            *(client.post(bin["url"], content=b"%d" % i) for i in range(30))
+        )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * 25 + [502] * 5
+    stored = list_requests(app_server.base_url, bin["id"], limit=100)
+    failed = sorted(item["id"] for item in stored if item["response"])
+    assert failed == sorted(item["id"] for item in stored)[:5]  # the first five stored
+    assert all(
+        "failure script" in item["response"]["failure"] for item in stored if item["response"]
+    )
+
+
+def test_a_rate_limit_script_answers_429_with_retry_after(app_server):
+    bin = owned_bin(
+        app_server.base_url, failures={"which": "all", "how": "rate_limit", "retry_after": 90}
+    )
+    answer = httpx.post(bin["url"])
+    assert answer.status_code == 429
+    assert answer.headers["retry-after"] == "90"
+    assert answer.json()["error"]["code"] == "failure_script"
+
+
+def test_a_close_script_closes_the_connection_without_an_answer(app_server):
+    bin = owned_bin(app_server.base_url, failures={"which": "first", "count": 1, "how": "close"})
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(bin["url"], content=b"first")
+    assert httpx.post(bin["url"], content=b"second").status_code == 200
+    first = list_requests(app_server.base_url, bin["id"])[-1]
+    assert first["response"]["close"] is True and first["response"]["delay_ms"] == 0
+
+
+def test_a_hang_script_holds_the_sender_until_it_gives_up(app_server):
+    bin = owned_bin(app_server.base_url, failures={"which": "all", "how": "hang"})
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(bin["url"], timeout=1.5)
+    assert time.monotonic() - started >= 1.5
+    [stored] = list_requests(app_server.base_url, bin["id"])
+    assert stored["response"]["close"] is True
+    assert stored["response"]["delay_ms"] == 30_000  # INSPECTOR_MAX_RESPONSE_DELAY
+
+
+def test_changing_the_failure_script_counts_from_then(app_server):
+    bin = owned_bin(app_server.base_url)
+    for _ in range(3):
+        httpx.post(bin["url"])
+    auth = {"Authorization": f"Bearer {bin['token']}"}
+    changed = httpx.patch(
+        f"{app_server.base_url}/api/bins/{bin['id']}",
+        json={"failures": {"which": "first", "count": 1, "how": "error"}},
+        headers=auth,
+    ).json()
+    assert changed["failures_since"] == 3
+    assert httpx.post(bin["url"]).status_code == 503
+    assert httpx.post(bin["url"]).status_code == 200
+    off = httpx.patch(
+        f"{app_server.base_url}/api/bins/{bin['id']}", json={"failures": None}, headers=auth
+    ).json()
+    assert off["failures"] is None

@@ -90,3 +90,25 @@ async def test_it_answers_a_long_poll_from_a_webhook_on_the_other_process(scaled
         sent = await client.post(f"{first.base_url}/b/{bin['id']}", content=b"wake")
         answer = await asyncio.wait_for(waiting, 10)
     assert [item["id"] for item in answer.json()["requests"]] == [sent.json()["id"]]
+
+
+async def test_a_failure_script_counts_across_processes(scaled_servers):
+    first, second = scaled_servers
+    bin = create_bin(first.base_url)
+    script = {"which": "first", "count": 10, "how": "error", "status": 503}
+    async with httpx.AsyncClient(timeout=15) as client:
+        set_up = await client.patch(
+            f"{first.base_url}/api/bins/{bin['id']}",
+            json={"failures": script},
+            headers={"Authorization": f"Bearer {bin['token']}"},
+        )
+        assert set_up.status_code == 200, set_up.text
+        answers = await asyncio.gather(
+            *(
+                client.post(f"{scaled_servers[i % 2].base_url}/b/{bin['id']}", content=b"%d" % i)
+                for i in range(60)
+            )
+        )
+    assert sorted(answer.status_code for answer in answers) == [200] * 50 + [503] * 10
+    stored = list_requests(second.base_url, bin["id"], limit=100)
+    assert sum(1 for item in stored if item["response"]) == 10
