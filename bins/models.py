@@ -84,6 +84,14 @@ class Bin(models.Model):
     failures_since = models.PositiveBigIntegerField(default=0)
     # Answer CORS preflights and add CORS headers, so a browser page can call the bin.
     cors = models.BooleanField(default=False)
+    # Enabled forward targets (bins.forwarding), kept by the targets API in the
+    # transaction that changes them: the writer's counting UPDATE returns it, so a
+    # batch of bins without targets costs no query for forwarding.
+    forward_count = models.PositiveSmallIntegerField(default=0)
+    # Answer senders with the first enabled target's answer (a transparent proxy
+    # that records), waiting at most proxy_timeout_ms for it.
+    proxy = models.BooleanField(default=False)
+    proxy_timeout_ms = models.PositiveIntegerField(default=10_000)
 
     class Meta:
         indexes = [
@@ -143,3 +151,111 @@ class CapturedRequest(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path or '/'}"
+
+
+# --- replay and forwarding (issue 7; bins.forwarding) ---------------------------
+# The foreign keys to captured requests, deliveries and targets cascade in the
+# database itself (migration 0010), and are DO_NOTHING here: the writer's retention
+# deletes requests with plain SQL, and Django's own cascade would load every request
+# (bodies included) before deleting a bin's requests.
+
+
+class ForwardTarget(models.Model):
+    """A URL that each request the bin captures is delivered to, in the background."""
+
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="forward_targets")
+    url = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+    # A disabled target gets no new deliveries; those waiting for it wait.
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.url
+
+
+class Delivery(models.Model):
+    """One captured request on its way to one target: created with the request, in
+    the writer's transaction, then tried until delivered or out of attempts."""
+
+    PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+    STATES = [(PENDING, "pending"), (DELIVERED, "delivered"), (FAILED, "failed")]
+
+    request = models.ForeignKey(
+        CapturedRequest, on_delete=models.DO_NOTHING, related_name="deliveries", db_index=False
+    )
+    target = models.ForeignKey(
+        ForwardTarget, on_delete=models.DO_NOTHING, related_name="deliveries"
+    )
+    state = models.CharField(max_length=16, choices=STATES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A process sending it holds it until leased_until, under a lease token of its
+    # own: no other process claims it meanwhile, and only the holder records.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease = models.CharField(max_length=32, blank=True)
+    # Answered by the proxy (the sender got the target's answer): never retried alone.
+    proxied = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The forwarding workers' claim: due pending deliveries, oldest due first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="delivery_due_idx",
+            ),
+            # A request's deliveries, for its page and the API.
+            models.Index(fields=["request"], name="delivery_request_idx"),
+        ]
+
+    def __str__(self):
+        return f"delivery {self.pk} of request {self.request_id} to target {self.target_id}"
+
+
+class Attempt(models.Model):
+    """One try of a delivery: what the target answered, or why nothing was."""
+
+    AUTO, MANUAL, PROXY = "auto", "manual", "proxy"
+    TRIGGERS = [(AUTO, "auto"), (MANUAL, "manual"), (PROXY, "proxy")]
+
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.DO_NOTHING, related_name="attempt_set", db_index=False
+    )
+    at = models.DateTimeField(default=timezone.now)
+    trigger = models.CharField(max_length=8, choices=TRIGGERS, default=AUTO)
+    # bins.outbound.Result.to_json()
+    result = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "id"], name="attempt_delivery_idx")]
+
+    def __str__(self):
+        return f"attempt {self.pk} of delivery {self.delivery_id}"
+
+
+class Replay(models.Model):
+    """A captured request sent again, maybe edited, and what the target answered."""
+
+    request = models.ForeignKey(
+        CapturedRequest, on_delete=models.DO_NOTHING, related_name="replays", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # What was sent: the whole URL, the method, [name, value] headers, the body bytes.
+    method = models.CharField(max_length=64)
+    url = models.TextField()
+    headers = models.JSONField(default=list)
+    body = models.BinaryField(default=b"")
+    edited = models.BooleanField(default=False)
+    # bins.outbound.Result.to_json()
+    result = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["request", "id"], name="replay_request_idx")]
+
+    def __str__(self):
+        return f"replay {self.pk} of request {self.request_id}"
