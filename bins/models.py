@@ -73,6 +73,13 @@ class Bin(models.Model):
     # Kept bins never expire: declared in configuration (INSPECTOR_FIXED_BINS), or
     # marked by their owner. Their expires_at stays at NEVER.
     keep = models.BooleanField(default=False)
+    # Webhook signature checks (bins.signing): the provider ("" = off), its signing
+    # secret encrypted (bins.secretbox, never shown again), its options, and a hint
+    # of the secret for the owner's page (signatures.mask_secret).
+    signature_provider = models.CharField(max_length=16, blank=True)
+    signature_secret = models.TextField(blank=True)
+    signature_options = models.JSONField(default=dict, blank=True)
+    signature_hint = models.CharField(max_length=64, blank=True)
     # What capture answers (bins.responses): {"status", "headers", "body", "delay_ms"},
     # or null for the default {"ok": true, "id": ...}.
     response = models.JSONField(null=True, blank=True)
