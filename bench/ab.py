@@ -3,7 +3,9 @@ alternating, each against the bare Daphne ceiling measured at the start. For a c
 too small to see across two `make bench` runs on a noisy machine:
 
     git worktree add /tmp/before <commit>
-    .venv/bin/python bench/ab.py /tmp/before [rounds]
+    .venv/bin/python bench/ab.py /tmp/before [rounds] [--postgres]
+
+With --postgres, each run has a fresh PostgreSQL database and Redis (one process).
 
 Prints each run, then the ratios to the ceiling as JSON.
 """
@@ -24,9 +26,11 @@ from bench.run import SERVER_ENV, loaded, saturation, stop  # noqa: E402
 HERE = Path(__file__).resolve().parent.parent
 
 
-def migrated_env(base):
+def migrated_env(base, database=None):
     data = tempfile.mkdtemp(prefix="inspector-ab-")
     env = {"DATA_DIR": data, **SERVER_ENV}
+    if database is not None:
+        env |= {"DATABASE_URL": database.url, "REDIS_URL": servers.REDIS_URL}
     full = {
         key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")
     }
@@ -39,17 +43,22 @@ def migrated_env(base):
     return env
 
 
-async def one(base, seconds):
+async def one(base, seconds, postgres):
     servers.BASE_DIR = base  # ServerProcess starts the server from this checkout
-    server = servers.ServerProcess(migrated_env(base), name="ab").start()
+    database = servers.PostgresDatabase() if postgres else None
     try:
-        result = await saturation(server.base_url, server.port, 1, seconds, [server.process.pid])
+        server = servers.ServerProcess(migrated_env(base, database), name="ab").start()
+        try:
+            result = await saturation(server.base_url, server.port, 1, seconds, [server.process.pid])
+        finally:
+            stop([server])
     finally:
-        stop([server])
+        if database is not None:
+            database.close()
     return result["rps"]
 
 
-async def main(other, rounds, seconds=8):
+async def main(other, rounds, postgres=False, seconds=8):
     servers.BASE_DIR = HERE
     bare = servers.ServerProcess({}, name="bare", app="bench.bare:app").start()
     try:
@@ -59,11 +68,13 @@ async def main(other, rounds, seconds=8):
     results = {"other": [], "this": []}
     for _ in range(rounds):
         for name, base in (("other", Path(other).resolve()), ("this", HERE)):
-            results[name].append(await one(base, seconds))
+            results[name].append(await one(base, seconds, postgres))
             print(f"{name}: {results[name][-1]:.0f} requests/s", flush=True)
     ratios = {name: [round(rps / ceiling, 2) for rps in runs] for name, runs in results.items()}
     print(json.dumps({"ceiling": round(ceiling), **ratios}))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 3))
+    arguments = [argument for argument in sys.argv[1:] if argument != "--postgres"]
+    rounds = int(arguments[1]) if len(arguments) > 1 else 3
+    asyncio.run(main(arguments[0], rounds, postgres="--postgres" in sys.argv))
