@@ -13,10 +13,11 @@ from django.db.models import F
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 import inspector
 
-from . import access, diff, exports, live, presets, responses, search, timeline
+from . import access, diff, exports, live, presets, responses, search, signing, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import (
@@ -277,6 +278,7 @@ def bin_changes(data):
         "rules": checked_by(responses.clean_rules, "invalid_rules"),
         "failures": checked_by(responses.clean_failures, "invalid_failures"),
         "cors": lambda value: clean_bool(value, "cors"),
+        "signature": lambda value: value,  # checked against the bin: signature_changes()
     }
     unknown = set(data) - set(checks)
     if unknown:
@@ -298,6 +300,8 @@ async def bin_resource(request, bin, level):
             changes["expires_at"] = NEVER if changes["keep"] else default_expiry()
         if "failures" in changes:  # a new script counts requests from now
             changes["failures_since"] = F("request_count")
+        if "signature" in changes:
+            changes |= signature_changes(bin, changes.pop("signature"))
         for name, value in changes.items():
             setattr(bin, name, value)
         await bin.asave(update_fields=list(changes))
@@ -307,7 +311,17 @@ async def bin_resource(request, bin, level):
         await live.publish(bin.id, live.bin_updated(public))
         if "private" in changes:
             await live.publish(bin.id, live.access_changed())
+        if "signature_provider" in changes:  # pages judge what they show again
+            await live.publish(bin.id, live.signature_changed())
     return JsonResponse(bin_json(bin, base_url(request), level))
+
+
+@sensitive_variables("value")
+def signature_changes(bin, value):
+    try:
+        return signing.changes_for(bin, value)
+    except signing.BadSignatureConfig as problem:
+        raise ApiError(400, "invalid_signature", str(problem)) from None
 
 
 @endpoint("POST", needs={"POST": OWNER})
@@ -333,15 +347,15 @@ def search_terms(request):
 
 
 def requests_page(bin, after, before, limit, terms=()):
-    masked = masked_names(bin)
+    masked, judge = masked_names(bin), signing.judge_for(bin)
     if after is not None:
         rows = requests_after(bin.id, after, limit, terms)
-        return {"requests": [request_json(r, masked) for r in rows], "next_before": None}
+        return {"requests": [request_json(r, masked, judge) for r in rows], "next_before": None}
     rows = requests_before(bin.id, before, limit + 1, terms)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "requests": [request_json(r, masked) for r in rows],
+        "requests": [request_json(r, masked, judge) for r in rows],
         "next_before": rows[-1].id if more else None,
     }
 
@@ -402,7 +416,8 @@ async def request_resource(request, bin, level, request_id):
             await live.publish(bin.id, live.request_deleted(row.id))
         return HttpResponse(status=204)
     preview = int_param(request, "preview")
-    return JsonResponse(request_detail_json(row, masked_names(bin), preview))
+    judge = signing.judge_for(bin, show_expected=level == OWNER)
+    return JsonResponse(request_detail_json(row, masked_names(bin), preview, judge))
 
 
 @endpoint("GET")
@@ -454,11 +469,12 @@ EXPORT_FORMATS = {
 EXPORT_CHUNK = 20  # rows read at a time: bodies may be 10 MiB each
 
 
-def export_response(bin, fmt, name, request_id=None):
-    """The bin's requests (or one) as a HAR or NDJSON download, streamed oldest first."""
+def export_response(bin, fmt, name, request_id=None, level=READ):
+    """The bin's requests (or one) as a HAR or NDJSON download, streamed oldest first,
+    with their signature verdicts (never the bin's secret)."""
     if fmt not in EXPORT_FORMATS:
         raise ApiError(400, "invalid_format", 'format must be "har" or "ndjson".')
-    masked = masked_names(bin)
+    masked, judge = masked_names(bin), signing.judge_for(bin, show_expected=level == OWNER)
 
     async def pieces():
         if fmt == "har":
@@ -469,9 +485,9 @@ def export_response(bin, fmt, name, request_id=None):
             if not rows:
                 break
             if fmt == "har":
-                yield exports.har_entries(rows, masked, first)
+                yield exports.har_entries(rows, masked, first, judge)
             else:
-                yield exports.ndjson_lines(rows, masked)
+                yield exports.ndjson_lines(rows, masked, judge)
             after, first = rows[-1].id, False
         if fmt == "har":
             yield exports.HAR_TAIL
@@ -485,14 +501,14 @@ def export_response(bin, fmt, name, request_id=None):
 @endpoint("GET")
 async def bin_export(request, bin, level):
     fmt = request.GET.get("format", "har")
-    return export_response(bin, fmt, f"bin-{bin.id}")
+    return export_response(bin, fmt, f"bin-{bin.id}", level=level)
 
 
 @endpoint("GET")
 async def request_export(request, bin, level, request_id):
     row = await get_request(bin, request_id)
     fmt = request.GET.get("format", "har")
-    return export_response(bin, fmt, f"request-{row.id}", row.id)
+    return export_response(bin, fmt, f"request-{row.id}", row.id, level)
 
 
 @endpoint("POST")
@@ -506,7 +522,7 @@ async def bin_import(request, bin, level):
     stored = await off_loop(store_batch)(records, choose=False) if records else []
     for start in range(0, len(stored), 100):
         chunk = stored[start : start + 100]
-        frame = [request_json(record, record.masked) for record in chunk]
+        frame = [request_json(record, record.masked, record.judge) for record in chunk]
         await live.publish(bin.id, live.requests_created(frame))
     return JsonResponse({"imported": len(stored), "ids": [record.id for record in stored]})
 

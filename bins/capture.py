@@ -47,6 +47,8 @@ class Capture:
     masked: frozenset = frozenset()
     response: dict | None = None
     cors: bool = False
+    # Set by the writer: its bin's signature Judge (bins.signing), or None. Not stored.
+    judge: object = None
 
     @property
     def pk(self):

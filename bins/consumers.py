@@ -13,6 +13,7 @@ from .hub import get_hub
 from .limits import client_key
 from .queries import get_bin, off_loop, requests_after_async
 from .serializers import masked_names, parse_whole_number, request_json
+from .signing import judge_for
 
 NO_ACCESS = 4403  # private bin, or access revoked: the page says so
 BIN_NOT_FOUND = 4404
@@ -86,10 +87,13 @@ class BinConsumer(AsyncWebsocketConsumer):
         if len(missed) > limit:
             await self.send(text_data=live.encode(live.gap()))
             return
-        masked = masked_names(bin)
-        for start in range(0, len(missed), FRAME_SIZE):
-            frame = [request_json(r, masked) for r in missed[start : start + FRAME_SIZE]]
-            await self.send(text_data=live.encode(live.requests_created(frame)))
+        masked, judge = masked_names(bin), judge_for(bin)
+        if judge is None:
+            frames = backlog_frames(missed, masked, judge)
+        else:  # judging signatures is CPU work: off the event loop
+            frames = await off_loop(backlog_frames)(missed, masked, judge)
+        for frame in frames:
+            await self.send(text_data=frame)
 
     async def disconnect(self, code):
         if self.client is not None:
@@ -120,3 +124,12 @@ class BinConsumer(AsyncWebsocketConsumer):
             return
         self.behind = False
         await self.send(text_data=event["text"])
+
+
+def backlog_frames(missed, masked, judge):
+    """The backlog as encoded requests.created frames of at most FRAME_SIZE requests."""
+    chunks = (missed[start : start + FRAME_SIZE] for start in range(0, len(missed), FRAME_SIZE))
+    return [
+        live.encode(live.requests_created([request_json(r, masked, judge) for r in chunk]))
+        for chunk in chunks
+    ]

@@ -30,12 +30,13 @@ class BadImport(ValueError):
 # --- out ----------------------------------------------------------------------
 
 
-def ndjson_line(row, masked):
-    return json.dumps(request_detail_json(row, masked)) + "\n"
+def ndjson_line(row, masked, judge=None):
+    return json.dumps(request_detail_json(row, masked, judge=judge)) + "\n"
 
 
-def har_entry(row, masked, answer):
-    """One HAR entry; `answer` is (status, reason) of what the sender was told."""
+def har_entry(row, masked, answer, judge=None):
+    """One HAR entry; `answer` is (status, reason) of what the sender was told; with
+    the signature verdict of `judge` (bins.signing) in `_signature`."""
     headers, _ = mask(row.headers, masked)
     url = f"{row.scheme}://{row.host}/b/{row.bin_id}{row.path}"
     if row.query_string:
@@ -86,6 +87,7 @@ def har_entry(row, masked, answer):
         "serverIPAddress": "",
         "_id": row.id,
         "_remoteAddress": row.remote_addr,
+        **({"_signature": judge.full(row)} if judge is not None else {}),
     }
 
 
@@ -106,15 +108,15 @@ def har_head(version):
 HAR_TAIL = "]}}\n"
 
 
-def har_entries(rows, masked, first):
+def har_entries(rows, masked, first, judge=None):
     """The entries of `rows` as text, comma-separated (and after a comma unless `first`)."""
-    entries = (json.dumps(har_entry(row, masked, answer_of(row))) for row in rows)
+    entries = (json.dumps(har_entry(row, masked, answer_of(row), judge)) for row in rows)
     text = ",".join(entries)
     return text if first or not text else "," + text
 
 
-def ndjson_lines(rows, masked):
-    return "".join(ndjson_line(row, masked) for row in rows)
+def ndjson_lines(rows, masked, judge=None):
+    return "".join(ndjson_line(row, masked, judge) for row in rows)
 
 
 # --- in -----------------------------------------------------------------------

@@ -61,6 +61,11 @@ def bin_updated(bin):
     return {"type": "bin.updated", "bin": bin}
 
 
+def signature_changed():
+    """The bin's signature setting changed: its requests' verdicts may have too."""
+    return {"type": "signature.changed"}
+
+
 def access_changed():
     """Who may read the bin changed: each viewer's access is checked again."""
     return {"type": "access.changed"}

@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 
 from . import bodies
-from .access import LEVEL_NAMES
+from .access import LEVEL_NAMES, OWNER
 from .capture import header_value
 from .rules import sent
+from .signing import secret_headers, signature_json
 
 PREVIEW_BYTES = 2048
 MASK = "••••••••"
@@ -55,6 +56,7 @@ def bin_json(bin, base_url, level=None):
         "failures": bin.failures,
         "failures_since": bin.failures_since,
         "cors": bin.cors,
+        "signature": signature_json(bin, owner=level == OWNER),
     }
     if level is not None:
         data["access"] = LEVEL_NAMES[level]
@@ -63,7 +65,7 @@ def bin_json(bin, base_url, level=None):
 
 def masked_names(bin):
     """The lower-case header names whose values `bin` hides, or an empty set."""
-    return names_to_mask(bin.mask_headers, bin.mask_extra)
+    return names_to_mask(bin.mask_headers, bin.mask_extra) | secret_headers(bin.signature_provider)
 
 
 def names_to_mask(mask_headers, mask_extra):
@@ -104,8 +106,9 @@ def as_text(data, final=True):
         return None
 
 
-def request_json(req, masked=frozenset()):
-    """A Request; the values of headers named in `masked` hidden (masked_names())."""
+def request_json(req, masked=frozenset(), judge=None):
+    """A Request; the values of headers named in `masked` hidden (masked_names()), its
+    signature judged by `judge` (bins.signing, None for a bin that checks none)."""
     size = len(req.body)
     headers, hidden = mask(req.headers, masked)
     whole = size <= PREVIEW_BYTES and not req.body_truncated
@@ -129,18 +132,21 @@ def request_json(req, masked=frozenset()):
         "remote_addr": req.remote_addr,
         "received_at": iso(req.received_at),
         "response": sent(req.response, req),
+        "signature": judge.summary(req) if judge is not None else None,
     }
 
 
-def request_detail_json(req, masked=frozenset(), preview=None):
+def request_detail_json(req, masked=frozenset(), preview=None, judge=None):
     """A Request with its body: whole, or its first `preview` bytes (then
-    `body_preview_cut`). A gzip, deflate or br body also comes decoded."""
+    `body_preview_cut`). A gzip, deflate or br body also comes decoded. The signature
+    verdict comes whole (the signatures expected and received)."""
     body = bytes(req.body)
     shown = body if preview is None else body[:preview]
     whole = len(shown) == len(body) and not req.body_truncated
     encoding = header_value(req.headers, "content-encoding").strip().lower() or None
     return {
         **request_json(req, masked),
+        "signature": judge.full(req) if judge is not None else None,
         "body_text": as_text(shown, final=whole),
         "body_base64": base64.b64encode(shown).decode("ascii"),
         "body_sha256": hashlib.sha256(body).hexdigest(),

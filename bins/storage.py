@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import rules
+from . import rules, signing
 from .models import Bin, CapturedRequest
 from .serializers import names_to_mask
 
@@ -56,7 +56,7 @@ POSTGRESQL_TYPES = {
 # What a bin's counter update returns: all the writer needs to know of it.
 RETURNING = (
     "RETURNING id, request_count, mask_headers, mask_extra, response, rules, failures, "
-    "failures_since, cors"
+    "failures_since, cors, signature_provider, signature_secret, signature_options"
 )
 
 
@@ -79,16 +79,21 @@ def loaded(json_text):
 class TakenBy:
     """A bin that took (part of) a batch, as its counter update returned it."""
 
-    __slots__ = ("masked", "behaviour", "cors", "count_before")
+    __slots__ = ("masked", "behaviour", "cors", "count_before", "judge")
 
     def __init__(self, row, batch_size):
-        _, count, mask_headers, mask_extra, response, rules_, failures, since, cors = row
-        self.masked = names_to_mask(mask_headers, mask_extra)
+        _, count, mask_headers, mask_extra, response, rules_, failures, since, cors = row[:9]
+        provider, secret, options = row[9:12]
+        self.masked = names_to_mask(mask_headers, mask_extra) | signing.secret_headers(provider)
         self.behaviour = rules.Behaviour(
             loaded(response), tuple(loaded(rules_) or ()), loaded(failures), since
         )
         self.cors = bool(cors)
         self.count_before = count - batch_size  # the bin's count before this batch
+        # None for most bins; a secret is decrypted once per process (bins.signing).
+        self.judge = None
+        if provider:
+            self.judge = signing.judge_from_columns(provider, secret, loaded(options))
 
 
 def count_on_bins(cursor, per_bin, refused, now):
@@ -260,7 +265,8 @@ def store_batch(records, choose=True):
     does not exist (any more) or has expired is left out, unsaved. Each record
     taken gets `masked`: the header names its bin hides (serializers.request_json),
     `response`: the answer its bin chose for it (bins.rules, stored with it), and
-    `cors`: whether its bin answers CORS (bins.responses). Imported requests
+    `cors`: whether its bin answers CORS (bins.responses), and `judge`: its bin's
+    signature Judge (bins.signing), or None. Imported requests
     (`choose` false) keep the `response` they came with."""
     accepted = [record for record in records if not record.refused_for]
     per_bin = Counter(record.bin_id for record in accepted)
@@ -285,4 +291,5 @@ def store_batch(records, choose=True):
     taken = [record for record in records if record.bin_id in existing]
     for record in taken:
         record.masked, record.cors = existing[record.bin_id].masked, existing[record.bin_id].cors
+        record.judge = existing[record.bin_id].judge
     return taken

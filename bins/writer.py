@@ -43,7 +43,8 @@ def encoded_requests(stored):
     the server's event loop only joins texts into frames."""
     per_bin = defaultdict(list)
     for record in sorted(stored, key=lambda r: r.pk):
-        per_bin[record.bin_id].append(live.encode(request_json(record, record.masked)))
+        encoded = live.encode(request_json(record, record.masked, record.judge))
+        per_bin[record.bin_id].append(encoded)
     return dict(per_bin)
 
 

@@ -56,6 +56,9 @@ def _secret_key():
 
 SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", "false")
+# Error reports (DEBUG's page, mails to ADMINS) show no variable of the code that holds
+# webhook signing secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bins.signing.ReportFilter"
 
 PUBLIC_URL = env("PUBLIC_URL").rstrip("/")
 if PUBLIC_URL and urlsplit(PUBLIC_URL).scheme not in ("http", "https"):

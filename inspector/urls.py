@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from bins import api, ops, pages
+from bins import api, ops, pages, signature_views
 from bins.models import BIN_NAME_PATTERN
 
 # Random ids ([a-z2-7]{16}) match the pattern of chosen names too.
@@ -37,6 +37,7 @@ urlpatterns = [
         api.request_diff,
     ),
     re_path(rf"^api/bins/{BIN}/presets/?$", api.bin_presets),
+    re_path(rf"^api/bins/{BIN}/signature/test/?$", signature_views.signature_test),
     re_path(rf"^api/bins/{BIN}/tokens/?$", api.tokens_collection),
     re_path(rf"^api/bins/{BIN}/tokens/(?P<token_id>[0-9]+)/?$", api.token_resource),
     re_path(r"^api/", api.not_found),

@@ -40,6 +40,7 @@ REQUEST_KEYS = {
     "remote_addr",
     "received_at",
     "response",
+    "signature",
 }
 BIN_KEYS = {
     "id",
@@ -142,6 +143,7 @@ def test_request_json_values(make_request, bin_id):
         "remote_addr": "203.0.113.9",
         "received_at": "2025-03-04T05:06:07.890123Z",
         "response": None,
+        "signature": None,
     }
 
 
@@ -354,6 +356,7 @@ def test_bin_json_values(a_bin, bin_id):
         "mask_extra": "",
         "delivery_header": "",
         "keep": False,
+        "signature": None,
         "response": None,
         "rules": [],
         "failures": None,
