@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from . import access, presets
+from . import access, presets, signing
 from .access import NONE
 from .api import base_url, caller_of
 from .queries import get_bin_async, off_loop
@@ -63,6 +63,7 @@ async def inspect(request, bin_id):
         "extra_sensitive": settings.INSPECTOR_EXTRA_SENSITIVE_HEADERS,
         "max_delay_ms": settings.INSPECTOR_MAX_RESPONSE_DELAY * 1000,
         "presets": presets.catalogue(),
+        "signature_providers": signing.catalogue(),
     }
     return render(request, "bins/inspect.html", context)
 

@@ -16,6 +16,7 @@ import {
 import { decodeBase64, renderBody } from "./body.js";
 import { curlCommand, fetchCode, httpieCommand, pythonCode, rawHttp } from "./copyas.js";
 import { gap } from "./deliveries.js";
+import { signatureSection } from "./signature.js";
 
 /** A name/value table; rows named in `masked` show their value as masked. */
 function kvTable(id, rows, names, masked = new Set()) {
@@ -102,6 +103,7 @@ export function renderDetail(req, { apiBase, onDelete, onWholeBody, attempts = [
         : null,
     ),
     attempts.length > 1 ? deliverySection(req, attempts, onPick) : null,
+    signatureSection(req),
     query.length ? section("Query parameters", query.length, kvTable("query-table", query, ["Name", "Value"])) : null,
     section("Body", null, renderBody(req, downloadUrl, { onWholeBody })),
     responseSection(req),

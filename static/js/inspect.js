@@ -21,6 +21,7 @@ import { createTimeline } from "./timeline.js";
 import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
+import { recheckVerdicts, setupSignaturePanel } from "./signature.js";
 
 const PAGE_SIZE = 50;
 const FOLLOW_EVERY = 250; // ms between two detail loads while following the newest
@@ -610,6 +611,9 @@ function onEvent(message) {
     case "bin.deleted":
       binGone();
       break;
+    case "signature.changed":
+      recheckSignatures();
+      break;
     case "access.changed":
       // Still here, so still allowed; the bin's privacy may have changed.
       api(apiBase).then(applyBin, (err) => handleApiError(err, "Could not reload the bin"));
@@ -714,6 +718,20 @@ $("#import-file")?.addEventListener("change", async (event) => {
   }
 });
 setupAccessPanel({ apiBase, onBin: applyBin, bin });
+setupSignaturePanel({ apiBase, bin, onBin: applyBin, onSaved: recheckSignatures });
+
+/** The bin's signature setting changed: read the verdicts shown again. */
+async function recheckSignatures() {
+  try {
+    await recheckVerdicts(apiBase, state.items);
+  } catch (err) {
+    handleApiError(err, "Could not check the signatures again");
+    return;
+  }
+  if (state.selectedId === null) return;
+  detailEl.removeAttribute("data-id");
+  select(state.selectedId, { scroll: false });
+}
 
 async function start() {
   document.body.dataset.ws = "closed";

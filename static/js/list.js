@@ -3,6 +3,7 @@
 
 import { el, formatBytes, formatLocalTime, methodBadge, parseTime, plural, relativeTime } from "./common.js";
 import { deliveryId } from "./deliveries.js";
+import { signatureBadge } from "./signature.js";
 
 export const MAX_ITEMS = 1000; // kept in the list; older ones come back with "Load older"
 
@@ -35,6 +36,7 @@ export function renderItem(req) {
       el(
         "span",
         { class: "item-meta" },
+        signatureBadge(req.signature),
         time,
         el("span", { class: "item-size" }, formatBytes(req.body_size), req.body_truncated ? " (cut)" : ""),
         req.remote_addr ? el("span", { class: "item-addr" }, req.remote_addr) : null,
