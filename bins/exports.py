@@ -11,14 +11,17 @@ import binascii
 import json
 import re
 from datetime import datetime
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
 from django.utils import timezone
 
+from . import rules
 from .capture import Capture, header_value, split_capture_path
 from .serializers import as_text, iso, mask, request_detail_json
 
 HTTP_VERSION = "HTTP/1.1"
+STATUSES = {status.value for status in HTTPStatus}
 MAX_IMPORT = 10_000  # requests in one import
 METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")  # what capture itself can receive
 
@@ -34,9 +37,9 @@ def ndjson_line(row, masked, judge=None):
     return json.dumps(request_detail_json(row, masked, judge=judge)) + "\n"
 
 
-def har_entry(row, masked, answer, judge=None):
-    """One HAR entry; `answer` is (status, reason) of what the sender was told; with
-    the signature verdict of `judge` (bins.signing) in `_signature`."""
+def har_entry(row, masked, judge=None):
+    """One HAR entry, with what the sender was answered as its response, and the
+    signature verdict of `judge` (bins.signing) in `_signature`."""
     headers, _ = mask(row.headers, masked)
     url = f"{row.scheme}://{row.host}/b/{row.bin_id}{row.path}"
     if row.query_string:
@@ -66,24 +69,14 @@ def har_entry(row, masked, answer, judge=None):
         if row.body_truncated:
             post["_truncated"] = True
         request["postData"] = post
-    status, reason = answer
+    response, wait = har_response(row)
     return {
         "startedDateTime": iso(row.received_at),
-        "time": 0,
+        "time": wait,
         "request": request,
-        "response": {
-            "status": status,
-            "statusText": reason,
-            "httpVersion": HTTP_VERSION,
-            "cookies": [],
-            "headers": [{"name": "Content-Type", "value": "application/json"}],
-            "content": {"size": -1, "mimeType": "application/json"},
-            "redirectURL": "",
-            "headersSize": -1,
-            "bodySize": -1,
-        },
+        "response": response,
         "cache": {},
-        "timings": {"send": 0, "wait": 0, "receive": 0},
+        "timings": {"send": 0, "wait": wait, "receive": 0},
         "serverIPAddress": "",
         "_id": row.id,
         "_remoteAddress": row.remote_addr,
@@ -91,9 +84,41 @@ def har_entry(row, masked, answer, judge=None):
     }
 
 
-def answer_of(row):
-    """What capture answered this request (custom responses will store their own)."""
-    return (413, "Content Too Large") if row.body_truncated else (200, "OK")
+def har_response(row):
+    """(HAR response, its wait in ms): the answer the bin chose (bins.rules), as sent,
+    or Inspector's own. A connection closed unanswered is status 0, as browsers
+    record it."""
+    sent = rules.sent(row.response, row)
+    if sent is None:
+        status = 413 if row.body_truncated else 200
+        body = json.dumps({"ok": True, "id": row.id}) if status == 200 else ""
+        sent = {
+            "status": status,
+            "delay_ms": 0,
+            "body": body,
+            "headers": [["Content-Type", "application/json"]],
+        }
+    content = {"size": len(sent["body"].encode()), "mimeType": "", "text": sent["body"]}
+    for name, value in sent["headers"]:
+        if name.lower() == "content-type":
+            content["mimeType"] = value
+    response = {
+        "status": sent["status"] or 0,
+        "statusText": HTTPStatus(sent["status"]).phrase if sent["status"] in STATUSES else "",
+        "httpVersion": HTTP_VERSION,
+        "cookies": [],
+        "headers": [{"name": name, "value": value} for name, value in sent["headers"]],
+        "content": content,
+        "redirectURL": "",
+        "headersSize": -1,
+        "bodySize": content["size"],
+    }
+    for key in ("rule", "failure"):
+        if sent.get(key):
+            response[f"_{key}"] = sent[key]
+    if sent.get("close"):
+        response["_error"] = "The connection was closed without an answer."
+    return response, sent["delay_ms"]
 
 
 def har_head(version):
@@ -110,7 +135,7 @@ HAR_TAIL = "]}}\n"
 
 def har_entries(rows, masked, first, judge=None):
     """The entries of `rows` as text, comma-separated (and after a comma unless `first`)."""
-    entries = (json.dumps(har_entry(row, masked, answer_of(row), judge)) for row in rows)
+    entries = (json.dumps(har_entry(row, masked, judge)) for row in rows)
     text = ",".join(entries)
     return text if first or not text else "," + text
 

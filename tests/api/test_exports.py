@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 from django.test import AsyncClient
 
+from bins import exports
 from bins.models import Bin, CapturedRequest
 from bins.serializers import MASK
 from tests.api.test_api import assert_error
@@ -190,3 +191,46 @@ async def test_a_read_only_viewer_cannot_import(capture):
         headers={"Authorization": f"Bearer {share['token']}"},
     )
     assert_error(response, 403, "read_only")
+
+
+async def test_a_har_entry_holds_the_answer_the_sender_got(async_client, bin, capture):
+    rule = {
+        "name": "echo",
+        "when": {"path": "/echo"},
+        "response": {
+            "status": 201,
+            "headers": [["Content-Type", "text/plain"], ["X-Id", "{{ request.id }}"]],
+            "body": "got {{ json.x }}",
+            "delay_ms": 5,
+        },
+    }
+    await Bin.objects.filter(pk=bin.pk).aupdate(
+        rules=[rule], failures={"which": "first", "count": 1, "how": "error", "status": 502}
+    )
+    await capture(f"/b/{bin.id}/echo", b'{"x": "failed"}')
+    await capture(f"/b/{bin.id}/echo", b'{"x": "y"}')
+    await capture(f"/b/{bin.id}/other", b"")
+    response = await async_client.get(f"/api/bins/{bin.id}/export?format=har")
+    har = json.loads(await read(response))
+    jsonschema.validate(har, HAR_SCHEMA)
+    failed, echoed, default = (entry["response"] for entry in har["log"]["entries"])
+    assert (failed["status"], failed["statusText"]) == (502, "Bad Gateway")
+    assert "failure script" in failed["_failure"]
+    assert (echoed["status"], echoed["statusText"], echoed["_rule"]) == (201, "Created", "echo")
+    echo_id = har["log"]["entries"][1]["_id"]
+    assert {"name": "X-Id", "value": str(echo_id)} in echoed["headers"]
+    assert echoed["content"] == {"size": 5, "mimeType": "text/plain", "text": "got y"}
+    assert har["log"]["entries"][1]["timings"]["wait"] == 5
+    assert default["status"] == 200
+    assert json.loads(default["content"]["text"]) == {
+        "ok": True,
+        "id": har["log"]["entries"][2]["_id"],
+    }
+
+
+def test_a_connection_closed_unanswered_is_a_har_response_of_status_0():
+    closed = {"status": None, "headers": [], "body": "", "delay_ms": 30_000, "close": True}
+    row = CapturedRequest(id=1, response={**closed, "failure": "failure script (hang)"})
+    response, wait = exports.har_response(row)
+    assert (response["status"], wait) == (0, 30_000)
+    assert "closed without an answer" in response["_error"]
