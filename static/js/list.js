@@ -13,6 +13,16 @@ export function displayPath(req) {
   return req.query_string ? `${path}?${req.query_string}` : path;
 }
 
+/** What the sender was answered, when the bin chose it (a rule, the failure script, its
+ * own response): "→ 503", "→ closed"; Inspector's own answer shows nothing. */
+function answerBadge(response) {
+  if (!response) return null;
+  const status = response.close ? "closed" : String(response.status);
+  const failed = response.close || response.status >= 400;
+  const why = response.rule ? `Rule: ${response.rule}` : response.failure || "The bin's response";
+  return el("span", { class: `item-answer${failed ? " is-failed" : ""}`, title: `Answered ${status}. ${why}` }, `→ ${status}`);
+}
+
 export function renderItem(req) {
   const time = el(
     "time",
@@ -37,6 +47,7 @@ export function renderItem(req) {
         "span",
         { class: "item-meta" },
         signatureBadge(req.signature),
+        answerBadge(req.response),
         time,
         el("span", { class: "item-size" }, formatBytes(req.body_size), req.body_truncated ? " (cut)" : ""),
         req.remote_addr ? el("span", { class: "item-addr" }, req.remote_addr) : null,

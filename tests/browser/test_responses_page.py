@@ -101,6 +101,9 @@ def test_the_owner_sets_a_failure_script_and_sees_it_answer(app_server, page):
 
     statuses = [httpx.post(capture_url).status_code for _ in range(3)]
     assert statuses == [429, 429, 200]
+    # The list says which requests were failed on purpose.
+    expect(page.locator(".item-answer")).to_have_count(2)
+    expect(page.locator(".item-answer").first).to_have_text("→ 429")
     page.locator("li.request-item").last.click()
     expect(page.locator("#response-sent")).to_contain_text("429")
     expect(page.locator("#response-why")).to_contain_text("failure script")
