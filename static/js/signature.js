@@ -133,6 +133,8 @@ export function setupSignaturePanel({ apiBase, bin, onBin, onSaved }) {
     }
     const timestamped = fields.signed.value === "timestamp_body";
     for (const node of form.querySelectorAll("[data-signature-signed]")) node.hidden = !timestamped;
+    // A generic HMAC over the body alone has no timestamp to hold to a tolerance.
+    if (select.value === "hmac" && !timestamped) fields.tolerance.closest("label").hidden = true;
     secret.closest("label").hidden = !provider;
     secret.placeholder = saved && saved.provider && saved.secret_hint ? "unchanged" : "the secret the sender signs with";
   }

@@ -2,6 +2,7 @@
 request shows its verdict and cause, a new secret re-checks them, and the signed test
 sender sends a valid one."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -78,3 +79,32 @@ def test_the_page_shows_each_verdict_and_its_cause_and_checks_again_on_a_new_sec
     sent = int(re.search(r"#(\d+)", page.locator("#signature-state").inner_text()).group(1))
     expect(item(page, sent).locator(".item-signature")).to_have_text("valid")
     page.locator("#signature-block").screenshot(path=os.path.join(shots, "signature-panel.png"))
+
+
+def test_the_owner_sets_a_generic_hmac_with_its_options(app_server, page, tmp_path):
+    page.goto(app_server.base_url + "/")
+    page.get_by_role("button", name="Create a bin").click()
+    page.wait_for_url(re.compile(r"/bins/[a-z2-7]{16}/$"))
+    wait_live(page)
+    capture_url = page.locator("#capture-url").input_value()
+    page.get_by_role("button", name="Settings & sharing").click()
+    expect(page.locator("#signature-header")).to_be_hidden()
+    page.locator("#signature-provider").select_option("hmac")
+    page.locator("#signature-secret").fill(SECRET)
+    page.locator("#signature-header").fill("X-Acme-Signature")
+    page.locator("#signature-prefix").fill("v1=")
+    page.locator("#signature-encoding").select_option("base64")
+    expect(page.locator("#signature-timestamp-header")).to_be_hidden()
+    page.get_by_role("button", name="Save the signature check").click()
+    expect(page.locator("#toast")).to_contain_text("Generic HMAC signatures are checked now")
+
+    mac = base64.b64encode(hmac.new(SECRET.encode(), BODY, hashlib.sha256).digest()).decode()
+    answer = httpx.post(capture_url, content=BODY, headers={"X-Acme-Signature": "v1=" + mac})
+    rid = answer.json()["id"]
+    expect(item(page, rid).locator(".item-signature")).to_have_text("valid")
+    shots = os.environ.get("SCREENSHOT_DIR") or str(tmp_path)
+    page.locator("#signature-block").screenshot(path=os.path.join(shots, "signature-hmac.png"))
+    page.reload()
+    page.get_by_role("button", name="Settings & sharing").click()
+    expect(page.locator("#signature-header")).to_have_value("X-Acme-Signature")
+    expect(page.locator("#signature-encoding")).to_have_value("base64")
