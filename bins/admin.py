@@ -32,3 +32,5 @@ class BinAdmin(admin.ModelAdmin):
         "refused_count",
     )
     ordering = ("-last_activity_at",)
+    # Encrypted, and set only through the bin's page or API (bins.signing).
+    exclude = ("signature_secret",)

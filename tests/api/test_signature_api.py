@@ -436,3 +436,13 @@ def test_error_reports_show_no_variable_holding_a_secret(settings):
     assert "BadSignatureConfig" in report and "changes_for" in report
     assert SECRET not in report and "Everybody" not in report
     assert repr(signing.judge_for(Bin(signature_provider="github"))) == "<Judge github>"
+
+
+def test_the_admin_never_shows_the_encrypted_secret(admin_user, rf):
+    from django.contrib import admin
+
+    request = rf.get("/admin/bins/bin/add/")
+    request.user = admin_user
+    form = admin.site._registry[Bin].get_form(request)
+    assert "signature_secret" not in form.base_fields
+    assert "signature_provider" in form.base_fields
