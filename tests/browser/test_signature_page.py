@@ -26,6 +26,15 @@ def signed(secret, body=BODY):
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 
+def new_bin(app_server, page):
+    """Create a bin from the home page, wait for its socket; its capture URL."""
+    page.goto(app_server.base_url + "/")
+    page.get_by_role("button", name="Create a bin").click()
+    page.wait_for_url(re.compile(r"/bins/[a-z2-7]{16}/$"))
+    wait_live(page)
+    return page.locator("#capture-url").input_value()
+
+
 def item(page, request_id):
     return page.locator(f"li.request-item[data-id='{request_id}']")
 
@@ -33,11 +42,7 @@ def item(page, request_id):
 def test_the_page_shows_each_verdict_and_its_cause_and_checks_again_on_a_new_secret(
     app_server, page, tmp_path
 ):
-    page.goto(app_server.base_url + "/")
-    page.get_by_role("button", name="Create a bin").click()
-    page.wait_for_url(re.compile(r"/bins/[a-z2-7]{16}/$"))
-    wait_live(page)
-    capture_url = page.locator("#capture-url").input_value()
+    capture_url = new_bin(app_server, page)
 
     page.get_by_role("button", name="Settings & sharing").click()
     page.locator("#signature-provider").select_option("github")
@@ -82,11 +87,7 @@ def test_the_page_shows_each_verdict_and_its_cause_and_checks_again_on_a_new_sec
 
 
 def test_the_owner_sets_a_generic_hmac_with_its_options(app_server, page, tmp_path):
-    page.goto(app_server.base_url + "/")
-    page.get_by_role("button", name="Create a bin").click()
-    page.wait_for_url(re.compile(r"/bins/[a-z2-7]{16}/$"))
-    wait_live(page)
-    capture_url = page.locator("#capture-url").input_value()
+    capture_url = new_bin(app_server, page)
     page.get_by_role("button", name="Settings & sharing").click()
     expect(page.locator("#signature-header")).to_be_hidden()
     page.locator("#signature-provider").select_option("hmac")
