@@ -49,6 +49,10 @@ class Capture:
     cors: bool = False
     # Set by the writer: its bin's signature Judge (bins.signing), or None. Not stored.
     judge: object = None
+    # Set by the writer when its bin forwards (bins.forwarding): whether it made
+    # deliveries, and its proxied one (id, lease token, timeout in ms). Not stored.
+    forwarded: bool = False
+    proxy: tuple | None = None
 
     @property
     def pk(self):

@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import live, metrics, responses
+from . import forwarder, live, metrics, responses
 from .capture import SCOPE_EXTENSION, build_request, raw_path_of, split_capture_path
 from .limits import retry_after
 from .queries import get_bin_async
@@ -75,7 +75,11 @@ class Writer:
                 if not done.done():
                     done.set_exception(error)
         else:
-            outcomes, encoded, answers = reply.result()
+            outcomes, encoded, answers, forwarded = reply.result()
+            if forwarded is not None:  # deliveries were made (bins.forwarding)
+                forwarder.wake()
+                for (record, _), proxy in zip(batch, forwarded, strict=True):
+                    record.proxy = proxy
             refused = Counter()
             for (record, done), outcome, answer in zip(batch, outcomes, answers, strict=True):
                 record.response, record.cors = answer
@@ -275,6 +279,11 @@ async def capture_app(scope, receive, send):
             send, scope, 413, error_body("body_too_large", message, id=stored.pk), id_header
         )
     metrics.captured.inc()
+    if stored.proxy:  # a transparent proxy: the target's answer
+        status, headers, body = await forwarder.answer_as_proxy(stored, id_header[:1])
+        if headers is None:
+            return await respond(send, scope, status, body, id_header[:1])
+        return await send_answer(send, scope, status, headers, body)
     if stored.cors and responses.preflight(scope):
         preflight = [*responses.preflight_headers(scope), id_header[0]]
         return await send_answer(send, scope, 204, preflight, b"")

@@ -74,6 +74,16 @@ def access_changed():
 ACCESS_CHANGED = '{"type":"access.changed"}'
 
 
+def delivery_updated(delivery):
+    """A delivery to a forward target was tried (bins.forwarding.delivery_json)."""
+    return {"type": "delivery.updated", "delivery": delivery}
+
+
+def replay_created(replay):
+    """A request was replayed (bins.replays.replay_json, without bodies)."""
+    return {"type": "replay.created", "replay": replay}
+
+
 def gap():
     return {"type": "gap"}
 

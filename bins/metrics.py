@@ -1,5 +1,6 @@
 """Prometheus metrics of this process (each server process answers for itself, so
-scrape every one): captures and refusals, bytes, viewers, events, push delay, purges."""
+scrape every one): captures and refusals, bytes, viewers, events, push delay, purges,
+forward attempts and replays."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -32,6 +33,16 @@ push_delay = Histogram(
 )
 purge_runs = Counter("inspector_purge_runs", "Purges of expired bins run.", registry=registry)
 bins_purged = Counter("inspector_bins_purged", "Expired bins purged.", registry=registry)
+forward_attempts = Counter(
+    "inspector_forward_attempts",
+    "Attempts to deliver captured requests to forward targets (the proxy's included), by "
+    "outcome: delivered (2xx), rejected (another status), refused (the SSRF guard), error.",
+    ["outcome"],
+    registry=registry,
+)
+for _outcome in ("delivered", "rejected", "refused", "error"):
+    forward_attempts.labels(_outcome)  # shown from the start, at 0
+replays = Counter("inspector_replays", "Requests replayed to a target.", registry=registry)
 
 
 def render():

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import rules, signing
+from . import forwarding, rules, signing
 from .models import Bin, CapturedRequest
 from .serializers import names_to_mask
 
@@ -57,6 +57,7 @@ POSTGRESQL_TYPES = {
 RETURNING = (
     "RETURNING id, request_count, mask_headers, mask_extra, response, rules, failures, "
     "failures_since, cors, signature_provider, signature_secret, signature_options"
+    ", forward_count, proxy, proxy_timeout_ms"
 )
 
 
@@ -79,7 +80,7 @@ def loaded(json_text):
 class TakenBy:
     """A bin that took (part of) a batch, as its counter update returned it."""
 
-    __slots__ = ("masked", "behaviour", "cors", "count_before", "judge")
+    __slots__ = ("masked", "behaviour", "cors", "count_before", "forwarding", "judge")
 
     def __init__(self, row, batch_size):
         _, count, mask_headers, mask_extra, response, rules_, failures, since, cors = row[:9]
@@ -90,6 +91,10 @@ class TakenBy:
         )
         self.cors = bool(cors)
         self.count_before = count - batch_size  # the bin's count before this batch
+        # Forwarding's columns come last in RETURNING (bins.forwarding).
+        self.forwarding = forwarding.Forwarding(*row[-3:])
+        if self.forwarding.proxy:  # a proxy answers with its target's answer, not its own
+            self.behaviour = rules.DEFAULT
         # None for most bins; a secret is decrypted once per process (bins.signing).
         self.judge = None
         if provider:
@@ -257,7 +262,7 @@ def store_postgresql(records, per_bin, refused, now, choose=True):
     return existing
 
 
-def store_batch(records, choose=True):
+def store_batch(records, choose=True, forward=True):
     """Store `records` in one transaction and count them on their bins, keeping at
     most INSPECTOR_MAX_REQUESTS_PER_BIN per bin; those the rate limits refused
     (`refused_for`) are only counted. Returns the records their bins took: the
@@ -288,6 +293,9 @@ def store_batch(records, choose=True):
                         record.id = pk
                     keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
                     drop_oldest(cursor, {record.bin_id for record in stored}, keep)
+        if forward:  # each stored request's deliveries, and `proxy` (bins.forwarding)
+            stored = [record for record in accepted if record.id and record.bin_id in existing]
+            forwarding.insert_deliveries(stored, existing, now)
     taken = [record for record in records if record.bin_id in existing]
     for record in taken:
         record.masked, record.cors = existing[record.bin_id].masked, existing[record.bin_id].cors

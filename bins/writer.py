@@ -62,7 +62,7 @@ def flush(records):
     per bin, answers), an outcome per record: its id when stored, the seconds to wait
     when refused, or None when its bin does not exist; an answer per record: (the
     response chosen for it, rendered (bins.rules.sent), or None for the default, and
-    whether its bin answers CORS)."""
+    whether its bin answers CORS); and forwarding's news (see below)."""
     try:
         taken = store_batch(records)
     except (OperationalError, InterfaceError):
@@ -78,7 +78,12 @@ def flush(records):
         (sent(record.response, record), record.cors) if id(record) in taken_ids else (None, False)
         for record in records
     ]
-    return outcomes, encoded_requests(stored), answers
+    # Forwarding (bins.forwarding): None when the batch made no deliveries, else the
+    # proxied delivery of each record, or None; this process's worker is woken.
+    forwarded = None
+    if any(record.forwarded for record in stored):
+        forwarded = [record.proxy for record in records]
+    return outcomes, encoded_requests(stored), answers, forwarded
 
 
 # --- framing: an 8-byte length, then a pickle (both ends are ours) -----------

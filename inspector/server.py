@@ -270,7 +270,7 @@ class InspectorServer(Server):
     def run(self):
         from django.conf import settings
 
-        from bins import fixed
+        from bins import fixed, forwarder
         from bins.ingest import get_writer
         from bins.lifecycle import purge_periodically
 
@@ -283,12 +283,19 @@ class InspectorServer(Server):
         reactor.callLater(0, get_writer)
         interval = settings.INSPECTOR_PURGE_INTERVAL
         reactor.callLater(0, lambda: asyncio.ensure_future(purge_periodically(interval)))
+        # Deliveries to forward targets (bins.forwarder): every process claims its share.
+        reactor.callLater(0, forwarder.start)
         super().run()
 
     def kill_all_applications(self):
+        from bins import forwarder
         from bins.ingest import drain_writer
 
-        drained = defer.Deferred.fromFuture(asyncio.ensure_future(drain_writer()))
+        async def finish():
+            await drain_writer()
+            await forwarder.stop()  # what it sends is recorded, so never sent twice
+
+        drained = defer.Deferred.fromFuture(asyncio.ensure_future(finish()))
         drained.addBoth(lambda _: super(InspectorServer, self).kill_all_applications())
         return drained
 

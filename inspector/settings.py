@@ -35,6 +35,17 @@ def envint(name, default, minimum=0):
     return number
 
 
+def envfloat(name, default, minimum=0.0):
+    value = os.environ.get(name, default).strip()
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if not number >= minimum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {value}")
+    return number
+
+
 def envlist(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -318,3 +329,11 @@ INSPECTOR_OUTBOUND_TIMEOUT = envint("INSPECTOR_OUTBOUND_TIMEOUT", "10", minimum=
 INSPECTOR_OUTBOUND_MAX_RESPONSE = envint(
     "INSPECTOR_OUTBOUND_MAX_RESPONSE", str(1024 * 1024), minimum=0
 )
+# Forwarding (bins.forwarding): attempts per delivery, the wait before the second
+# (doubling after each failure, up to BACKOFF_MAX), how often each process looks for
+# due deliveries, and how many it sends at once.
+INSPECTOR_FORWARD_ATTEMPTS = envint("INSPECTOR_FORWARD_ATTEMPTS", "5", minimum=1)
+INSPECTOR_FORWARD_BACKOFF = envfloat("INSPECTOR_FORWARD_BACKOFF", "10", minimum=0.01)
+INSPECTOR_FORWARD_BACKOFF_MAX = envfloat("INSPECTOR_FORWARD_BACKOFF_MAX", "3600", minimum=0.01)
+INSPECTOR_FORWARD_POLL = envfloat("INSPECTOR_FORWARD_POLL", "1", minimum=0.05)
+INSPECTOR_FORWARD_CONCURRENCY = envint("INSPECTOR_FORWARD_CONCURRENCY", "10", minimum=1)

@@ -291,13 +291,14 @@ def test_serve_stores_each_batch_and_replies_in_order(served):
     bin = Bin.objects.create()
     served.sendall(frame([record_for(bin.id, "/a"), record_for(new_bin_id(), "/lost")]))
     served.sendall(frame([record_for(bin.id, "/b")]))
-    status, ids, events, answers = receive_message(served)
+    status, ids, events, answers, forwarded = receive_message(served)
+    assert forwarded is None  # no bin of the batch forwards (bins.forwarding)
     assert status == "ok"
     assert ids[0] is not None and ids[1] is None
     event = json.loads(live.requests_created_frame(events[bin.id]))
     assert [item["path"] for item in event["requests"]] == ["/a"]
     assert answers == [(None, False), (None, False)]  # the default answer, no CORS
-    status, (later,), _, _ = receive_message(served)
+    status, (later,), _, _, _ = receive_message(served)
     assert later > ids[0]
     assert sorted(CapturedRequest.objects.values_list("path", flat=True)) == ["/a", "/b"]
 

@@ -1,0 +1,192 @@
+"""Forwarding's sending side: a worker per server process, and the proxy's answer.
+
+The worker claims due deliveries (bins.forwarding.claim_due: leased, so that
+several processes never send one twice), sends each (bins.outbound, with the SSRF
+guard, a timeout and a cap on the answer), records the attempt and tells the bin's
+viewers (`delivery.updated`). The capture of a request that made deliveries wakes
+its own process's worker at once; the others look every INSPECTOR_FORWARD_POLL
+seconds, which is also how retries come due. On stop, the worker claims nothing
+more and waits for what it is sending, so that a restart never sends it again.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from . import forwarding, live, metrics, outbound
+from .models import Attempt
+from .queries import off_loop
+
+logger = logging.getLogger(__name__)
+RECORD_TRIES = 3  # a failed write of an attempt is tried again before the lease decides
+# Not passed back to the proxy's sender: they describe one connection, and the
+# server writes its own Content-Length.
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+}
+
+claim_due = off_loop(forwarding.claim_due)
+claim_now = off_loop(forwarding.claim_now)
+load_for_proxy = off_loop(forwarding.load_for_proxy)
+record = off_loop(forwarding.record)
+
+
+async def send_delivery(delivery, trigger, request=None, timeout=None):
+    """Send a leased delivery of `request` (its own request by default), record the
+    attempt and tell the bin's viewers. Returns (delivery, attempt), or None when
+    the lease was lost meanwhile."""
+    request = request or delivery.request
+    url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
+    result = await outbound.send(
+        request.method, url, request.headers, bytes(request.body), timeout=timeout
+    )
+    return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger)
+
+
+async def finish(delivery_id, lease, result, trigger):
+    metrics.forward_attempts.labels(forwarding.outcome(result)).inc()
+    for tries in range(1, RECORD_TRIES + 1):
+        try:
+            recorded = await record(delivery_id, lease, result, trigger)
+            break
+        except DatabaseError:
+            if tries == RECORD_TRIES:
+                # Left leased: it is sent again when the lease ends.
+                logger.exception("could not record an attempt of delivery %s", delivery_id)
+                return None
+            await asyncio.sleep(tries)
+    if recorded is None:
+        return None
+    delivery, bin_id = recorded
+    event = live.delivery_updated(forwarding.delivery_json(delivery, last=delivery.last_attempt))
+    await live.publish(bin_id, event)
+    return delivery, delivery.last_attempt
+
+
+class Forwarder:
+    """This process's worker; see the module."""
+
+    def __init__(self):
+        self.loop = asyncio.get_running_loop()
+        self.wakeup = asyncio.Event()
+        self.sending = set()
+        self.task = self.loop.create_task(self.run())
+
+    def wake(self):
+        self.wakeup.set()
+
+    async def run(self):
+        while True:
+            self.wakeup.clear()
+            free = settings.INSPECTOR_FORWARD_CONCURRENCY - len(self.sending)
+            claimed = []
+            if free > 0:
+                try:
+                    claimed = await claim_due(free)
+                except Exception:
+                    logger.exception("could not claim deliveries to forward")
+            for delivery in claimed:
+                task = self.loop.create_task(self.deliver(delivery))
+                self.sending.add(task)
+                task.add_done_callback(self.sent)
+            if claimed and len(claimed) == free:
+                continue  # more may be due
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), settings.INSPECTOR_FORWARD_POLL)
+
+    async def deliver(self, delivery):
+        try:
+            await send_delivery(delivery, Attempt.AUTO)
+        except Exception:
+            logger.exception("could not forward delivery %s", delivery.pk)
+
+    def sent(self, task):
+        self.sending.discard(task)
+        self.wakeup.set()
+
+    async def close(self):
+        """Claim nothing more; let what is being sent finish and be recorded."""
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        if self.sending:
+            await asyncio.wait(self.sending, timeout=settings.INSPECTOR_OUTBOUND_TIMEOUT + 5)
+
+
+_forwarder = None
+
+
+def start():
+    global _forwarder
+    if _forwarder is None or _forwarder.loop is not asyncio.get_running_loop():
+        _forwarder = Forwarder()
+    return _forwarder
+
+
+def wake():
+    """Deliveries were just made: this process's worker, if it runs, looks now."""
+    if _forwarder is not None:
+        _forwarder.wake()
+
+
+async def stop():
+    global _forwarder
+    if _forwarder is not None and _forwarder.loop is asyncio.get_running_loop():
+        await _forwarder.close()
+        _forwarder = None
+
+
+# --- the proxy ---------------------------------------------------------------------
+
+
+async def answer_as_proxy(record, id_header):
+    """Send a captured request to its bin's first target, within the bin's timeout,
+    record the attempt, and return the answer for the sender: (status, headers,
+    body), the target's own, or a 502 of ours when it gave none."""
+    delivery_id, lease, timeout_ms = record.proxy
+    delivery = await load_for_proxy(delivery_id)
+    if delivery is None:
+        return bad_gateway(record, "the forward target was removed")
+    delivery.lease = lease
+    result, _ = await send_delivery(
+        delivery, Attempt.PROXY, request=record, timeout=timeout_ms / 1000
+    )
+    if result.error or result.status is None or result.status < 200:
+        return bad_gateway(record, result.error or f"the target answered {result.status}")
+    if result.body_truncated:
+        cap = settings.INSPECTOR_OUTBOUND_MAX_RESPONSE
+        return bad_gateway(record, f"the target's answer is over {cap} bytes")
+    return result.status, [*passed_back(result.headers), *id_header], result.body
+
+
+def passed_back(headers):
+    """The target's headers that go back to the sender, as bytes: hop-by-hop ones, and
+    those its Connection header names, stay behind."""
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    return [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in headers
+        if name.lower() not in HOP_BY_HOP and name.lower() not in named
+    ]
+
+
+def bad_gateway(record, problem):
+    message = f"The forward target gave no answer to pass on: {problem}."
+    body = {"error": {"code": "proxy_failed", "message": message}, "id": record.pk}
+    return 502, None, body
