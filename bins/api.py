@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 
 import inspector
 
-from . import access, diff, exports, live, presets, responses, search, signing, timeline
+from . import access, diff, exports, forwarding, live, presets, responses, search, signing, timeline
 from .access import EDIT, NONE, OWNER, READ
 from .hub import get_hub
 from .models import (
@@ -265,6 +265,13 @@ async def bins_collection(request, caller):
     return JsonResponse({**bin_json(bin, base_url(request), OWNER), "token": secret}, status=201)
 
 
+def proxy_timeout(value):
+    try:
+        return forwarding.clean_proxy_timeout(value)
+    except forwarding.BadForwarding as problem:
+        raise ApiError(400, "invalid_proxy_timeout_ms", str(problem)) from None
+
+
 def bin_changes(data):
     """The fields of a PATCH body, checked."""
     checks = {
@@ -278,6 +285,8 @@ def bin_changes(data):
         "rules": checked_by(responses.clean_rules, "invalid_rules"),
         "failures": checked_by(responses.clean_failures, "invalid_failures"),
         "cors": lambda value: clean_bool(value, "cors"),
+        "proxy": lambda value: clean_bool(value, "proxy"),
+        "proxy_timeout_ms": proxy_timeout,
         "signature": lambda value: value,  # checked against the bin: signature_changes()
     }
     unknown = set(data) - set(checks)
@@ -519,7 +528,7 @@ async def bin_import(request, bin, level):
         records = exports.parse_import(bin.id, request.body)
     except exports.BadImport as problem:
         raise ApiError(400, "invalid_import", str(problem)) from None
-    stored = await off_loop(store_batch)(records, choose=False) if records else []
+    stored = await off_loop(store_batch)(records, choose=False, forward=False) if records else []
     for start in range(0, len(stored), 100):
         chunk = stored[start : start + 100]
         frame = [request_json(record, record.masked, record.judge) for record in chunk]

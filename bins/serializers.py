@@ -56,6 +56,9 @@ def bin_json(bin, base_url, level=None):
         "failures": bin.failures,
         "failures_since": bin.failures_since,
         "cors": bin.cors,
+        "forward_count": bin.forward_count,
+        "proxy": bin.proxy,
+        "proxy_timeout_ms": bin.proxy_timeout_ms,
         "signature": signature_json(bin, owner=level == OWNER),
     }
     if level is not None:

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from bins import api, ops, pages, signature_views
+from bins import api, forwarding_api, ops, pages, signature_views
 from bins.models import BIN_NAME_PATTERN
 
 # Random ids ([a-z2-7]{16}) match the pattern of chosen names too.
@@ -40,5 +40,23 @@ urlpatterns = [
     re_path(rf"^api/bins/{BIN}/signature/test/?$", signature_views.signature_test),
     re_path(rf"^api/bins/{BIN}/tokens/?$", api.tokens_collection),
     re_path(rf"^api/bins/{BIN}/tokens/(?P<token_id>[0-9]+)/?$", api.token_resource),
+    re_path(
+        rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/replays/?$",
+        forwarding_api.replays_collection,
+    ),
+    re_path(
+        rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/replays/(?P<replay_id>[0-9]+)/?$",
+        forwarding_api.replay_resource,
+    ),
+    re_path(
+        rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/deliveries/?$",
+        forwarding_api.deliveries_collection,
+    ),
+    re_path(
+        rf"^api/bins/{BIN}/requests/(?P<request_id>[0-9]+)/deliveries/(?P<delivery_id>[0-9]+)/retry/?$",
+        forwarding_api.delivery_retry,
+    ),
+    re_path(rf"^api/bins/{BIN}/targets/?$", forwarding_api.targets_collection),
+    re_path(rf"^api/bins/{BIN}/targets/(?P<target_id>[0-9]+)/?$", forwarding_api.target_resource),
     re_path(r"^api/", api.not_found),
 ]

@@ -362,6 +362,9 @@ def test_bin_json_values(a_bin, bin_id):
         "failures": None,
         "failures_since": 0,
         "cors": False,
+        "forward_count": 0,
+        "proxy": False,
+        "proxy_timeout_ms": 10_000,
     }
 
 
