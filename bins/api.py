@@ -308,14 +308,14 @@ async def bin_resource(request, bin, level):
         if "keep" in changes:
             changes["expires_at"] = NEVER if changes["keep"] else default_expiry()
         if "failures" in changes:  # a new script counts requests from now
-            changes["failures_since"] = F("request_count")
+            changes["failures_since"] = F("answered_count")
         if "signature" in changes:
             changes |= signature_changes(bin, changes.pop("signature"))
         for name, value in changes.items():
             setattr(bin, name, value)
         await bin.asave(update_fields=list(changes))
         if "failures" in changes:
-            await bin.arefresh_from_db(fields=["failures_since", "request_count"])
+            await bin.arefresh_from_db(fields=["failures_since", "answered_count"])
         public = bin_json(bin, base_url(request))
         await live.publish(bin.id, live.bin_updated(public))
         if "private" in changes:

@@ -159,8 +159,15 @@ async def respond(send, scope, status, payload, headers=()):
     await send_answer(send, scope, status, [*json_headers, *headers], body)
 
 
+# Every answer is served from Inspector's own site, and a bin's answer is anyone's to
+# write: no browser may run it there, or guess it is a page.
+SAFE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", b"sandbox")]
+
+
 async def send_answer(send, scope, status, headers, body):
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    headers = [*headers, *SAFE_HEADERS]
+    if status not in responses.NO_BODY:  # HTTP gives 204 and 304 no Content-Length
+        headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     # HEAD gets the headers a GET would get, Content-Length included, and no body.
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

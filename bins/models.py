@@ -86,9 +86,12 @@ class Bin(models.Model):
     # Rules tried before it, first match wins: [{"name", "when", "response"}] (bins.rules).
     rules = models.JSONField(default=list, blank=True)
     # A failure script (bins.responses.clean_failures), or null; it counts requests
-    # from failures_since, the request_count when it was set.
+    # from failures_since, the answered_count when it was set.
     failures = models.JSONField(null=True, blank=True)
     failures_since = models.PositiveBigIntegerField(default=0)
+    # Requests the bin's own answer went to (bins.rules.answerable): what failure
+    # scripts count.
+    answered_count = models.PositiveBigIntegerField(default=0)
     # Answer CORS preflights and add CORS headers, so a browser page can call the bin.
     cors = models.BooleanField(default=False)
     # Enabled forward targets (bins.forwarding), kept by the targets API in the

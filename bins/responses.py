@@ -28,8 +28,10 @@ FORBIDDEN = {
 }
 # An ASGI message our server (inspector.server) takes: close, answering nothing.
 CLOSE = "inspector.close"
+COOKIES = {"set-cookie", "set-cookie2"}
 NO_BODY = {204, 205, 304}  # statuses HTTP gives no body
 MAX_HEADERS = 50
+MAX_HEADER_VALUE = 8 * 1024  # characters, as typed (templates unrendered)
 MAX_BODY = 64 * 1024  # characters
 CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -63,6 +65,13 @@ def clean_headers(value):
             )
         if name.lower() in FORBIDDEN:
             raise BadResponse(f"{name} is the server's to send, not a bin's.")
+        if name.lower() in COOKIES:
+            raise BadResponse(
+                f"a bin may not send {name}: its answers come from Inspector's own site, "
+                "whose cookies are its visitors' sessions."
+            )
+        if len(text) > MAX_HEADER_VALUE:
+            raise BadResponse(f"the value of {name} is over {MAX_HEADER_VALUE:,} characters.")
         if BAD_VALUE.search(text):
             raise BadResponse(
                 f"the value of {name} may not hold control characters or line breaks."

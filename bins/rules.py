@@ -34,6 +34,17 @@ class Behaviour:
 DEFAULT = Behaviour()
 
 
+def answerable(record, cors):
+    """Whether a bin's own answer goes to `record`: not refused by the rate limits (429),
+    not cut for its size (413), not a CORS preflight that a CORS bin answers itself.
+    Failure scripts number these requests alone."""
+    if record.refused_for or record.body_truncated:
+        return False
+    if not cors or record.method != "OPTIONS":
+        return True
+    return not any(name.lower() == "access-control-request-method" for name, _ in record.headers)
+
+
 def matches(when, record, values):
     """Whether every condition of a rule's `when` holds for `record`."""
     method = when.get("method")

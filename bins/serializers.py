@@ -12,6 +12,7 @@ from .access import LEVEL_NAMES, OWNER
 from .capture import header_value
 from .rules import sent
 from .signing import secret_headers, signature_json
+from .templating import redact_arguments
 
 PREVIEW_BYTES = 2048
 MASK = "••••••••"
@@ -51,8 +52,10 @@ def bin_json(bin, base_url, level=None):
         "mask_extra": bin.mask_extra,
         "delivery_header": bin.delivery_header,
         "keep": bin.keep,
-        "response": bin.response,
-        "rules": bin.rules,
+        "response": bin.response if level == OWNER else redacted(bin.response),
+        "rules": bin.rules
+        if level == OWNER
+        else [{**rule, "response": redacted(rule["response"])} for rule in bin.rules],
         "failures": bin.failures,
         "failures_since": bin.failures_since,
         "cors": bin.cors,
@@ -64,6 +67,18 @@ def bin_json(bin, base_url, level=None):
     if level is not None:
         data["access"] = LEVEL_NAMES[level]
     return data
+
+
+def redacted(response):
+    """A bin's response with its templates' keys (`hmac_sha256:'...'`) hidden: what
+    anyone but the owner sees of it."""
+    if response is None:
+        return None
+    return {
+        **response,
+        "headers": [[name, redact_arguments(value)] for name, value in response["headers"]],
+        "body": redact_arguments(response["body"]),
+    }
 
 
 def masked_names(bin):

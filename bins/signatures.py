@@ -206,7 +206,10 @@ def verify(provider, secret, options, *, method, url, headers, body, now):
     if provider == "gitlab":
         return _verify_gitlab(secret, headers)
     if provider == "twilio":
-        return _verify_twilio(secret, method, url, headers, body)
+        try:
+            return _verify_twilio(secret, method, url, headers, body)
+        except ValueError:  # a Host no URL can hold ("a:99999"): no URL to check against
+            return _malformed("Host", _header(headers, "Host"), "a host and port a URL can hold")
     if provider not in READERS:
         raise BadSignatureConfig(f"provider must be one of: {', '.join(PROVIDERS)}.")
     signed = READERS[provider](secret, options, headers)

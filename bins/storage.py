@@ -8,7 +8,7 @@ SQLite takes a multi-row INSERT; PostgreSQL its own path, store_postgresql().
 """
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 import psycopg
@@ -55,7 +55,7 @@ POSTGRESQL_TYPES = {
 }
 # What a bin's counter update returns: all the writer needs to know of it.
 RETURNING = (
-    "RETURNING id, request_count, mask_headers, mask_extra, response, rules, failures, "
+    "RETURNING id, answered_count, mask_headers, mask_extra, response, rules, failures, "
     "failures_since, cors, signature_provider, signature_secret, signature_options"
     ", forward_count, proxy, proxy_timeout_ms"
 )
@@ -82,7 +82,7 @@ class TakenBy:
 
     __slots__ = ("masked", "behaviour", "cors", "count_before", "forwarding", "judge")
 
-    def __init__(self, row, batch_size):
+    def __init__(self, row, answerable):
         _, count, mask_headers, mask_extra, response, rules_, failures, since, cors = row[:9]
         provider, secret, options = row[9:12]
         self.masked = names_to_mask(mask_headers, mask_extra) | signing.secret_headers(provider)
@@ -90,7 +90,8 @@ class TakenBy:
             loaded(response), tuple(loaded(rules_) or ()), loaded(failures), since
         )
         self.cors = bool(cors)
-        self.count_before = count - batch_size  # the bin's count before this batch
+        # The bin's answered_count before this batch (see answerable_counts()).
+        self.count_before = count - answerable[1 if self.cors else 0]
         # Forwarding's columns come last in RETURNING (bins.forwarding).
         self.forwarding = forwarding.Forwarding(*row[-3:])
         if self.forwarding.proxy:  # a proxy answers with its target's answer, not its own
@@ -101,7 +102,7 @@ class TakenBy:
             self.judge = signing.judge_from_columns(provider, secret, loaded(options))
 
 
-def count_on_bins(cursor, per_bin, refused, now):
+def count_on_bins(cursor, per_bin, refused, answerable, now):
     """Add each bin's new requests to its counter; returns the bins that exist and
     have not expired, each a TakenBy. The update locks each bin row (in sorted order,
     so processes cannot deadlock), which also keeps a concurrent delete from orphaning
@@ -111,6 +112,7 @@ def count_on_bins(cursor, per_bin, refused, now):
     sql = (
         f"UPDATE {Bin._meta.db_table} SET request_count = request_count + %s, "
         "kept_count = kept_count + %s, refused_count = refused_count + %s, "
+        "answered_count = answered_count + CASE WHEN cors THEN %s ELSE %s END, "
         "last_activity_at = %s, expires_at = CASE WHEN keep THEN expires_at ELSE %s END "
         f"WHERE id = %s AND expires_at > %s {RETURNING}"
     )
@@ -120,6 +122,8 @@ def count_on_bins(cursor, per_bin, refused, now):
             per_bin[bin_id] + refused[bin_id],
             per_bin[bin_id],
             refused[bin_id],
+            answerable[bin_id][1],
+            answerable[bin_id][0],
             ops.adapt_datetimefield_value(now),
             ops.adapt_datetimefield_value(expires_at),
             bin_id,
@@ -127,18 +131,32 @@ def count_on_bins(cursor, per_bin, refused, now):
         ]
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            existing[bin_id] = TakenBy(row, per_bin[bin_id] + refused[bin_id])
+            existing[bin_id] = TakenBy(row, answerable[bin_id])
     return existing
+
+
+def answerable_counts(records):
+    """Per bin, how many of `records` its own answer goes to (bins.rules.answerable):
+    (if it answers no CORS, if it does). The writer adds them to the bin's
+    answered_count, which numbers requests for failure scripts."""
+    counts = {}
+    for record in records:
+        plain, cors = counts.get(record.bin_id, (0, 0))
+        counts[record.bin_id] = (
+            plain + rules.answerable(record, False),
+            cors + rules.answerable(record, True),
+        )
+    return defaultdict(lambda: (0, 0), counts)
 
 
 def choose_answers(records, existing):
     """Set each stored record's `response`: the answer its bin chooses for it (bins.rules),
-    counting the bin's requests in batch order."""
+    numbering the requests it answers in batch order."""
     seen = Counter()
     for record in records:
         taken = existing[record.bin_id]
-        if taken.behaviour.is_default:
-            record.response = None
+        record.response = None
+        if taken.behaviour.is_default or not rules.answerable(record, taken.cors):
             continue
         count_before = taken.count_before + seen[record.bin_id]
         seen[record.bin_id] += 1
@@ -189,7 +207,7 @@ def insert_rows(cursor, rows):
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def store_postgresql(records, per_bin, refused, now, choose=True):
+def store_postgresql(records, per_bin, refused, answerable, now, choose=True):
     """PostgreSQL: the counter updates in one round trip, then the insert and the
     retention deletes in another (psycopg's pipeline mode), then the commit. The
     updates come first because their answer says what each bin answers, which is
@@ -204,6 +222,7 @@ def store_postgresql(records, per_bin, refused, now, choose=True):
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
         "kept_count = kept_count + %b, refused_count = refused_count + %b, "
+        "answered_count = answered_count + CASE WHEN cors THEN %b ELSE %b END, "
         "last_activity_at = %b, expires_at = CASE WHEN keep THEN expires_at ELSE %b END "
         f"WHERE id = %b AND expires_at > %b {RETURNING}"
     )
@@ -237,11 +256,13 @@ def store_postgresql(records, per_bin, refused, now, choose=True):
             for bin_id in sorted(per_bin | refused):  # sorted: processes lock bins in one order
                 cursor = psycopg.Cursor(raw)
                 kept, turned_away = per_bin[bin_id], refused[bin_id]
-                params = [kept + turned_away, kept, turned_away, now, expires_at, bin_id, now]
+                with_cors, without = answerable[bin_id][1], answerable[bin_id][0]
+                params = [kept + turned_away, kept, turned_away, with_cors, without]
+                params += [now, expires_at, bin_id, now]
                 cursor.execute(update, params)
                 updates.append(cursor)
         existing = {
-            row[0]: TakenBy(row, per_bin[row[0]] + refused[row[0]])
+            row[0]: TakenBy(row, answerable[row[0]])
             for cursor in updates
             for row in cursor.fetchall()
         }
@@ -276,13 +297,14 @@ def store_batch(records, choose=True, forward=True):
     accepted = [record for record in records if not record.refused_for]
     per_bin = Counter(record.bin_id for record in accepted)
     refused = Counter(record.bin_id for record in records if record.refused_for)
+    answerable = answerable_counts(accepted if choose else [])
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            existing = store_postgresql(accepted, per_bin, refused, now, choose)
+            existing = store_postgresql(accepted, per_bin, refused, answerable, now, choose)
         else:
             with connection.cursor() as cursor:
-                existing = count_on_bins(cursor, per_bin, refused, now)
+                existing = count_on_bins(cursor, per_bin, refused, answerable, now)
                 stored = [record for record in accepted if record.bin_id in existing]
                 if stored:
                     if choose:

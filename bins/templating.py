@@ -26,7 +26,10 @@ TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 FILTER = re.compile(r"\s*([a-z0-9_]+)\s*(?::\s*('[^']*'|\"[^\"]*\")\s*)?")
 REQUEST_FIELDS = {"id", "method", "path", "query", "body"}
 SOURCES = {"request", "header", "query", "form", "json"}
-MAX_OUTPUT = 1024 * 1024  # characters of one rendered body
+MAX_OUTPUT = 1024 * 1024  # characters of one rendered body, and of any one value
+MAX_HEADER_OUTPUT = 8 * 1024  # characters of one rendered header value
+MAX_TAGS = 32  # in one template: bounds the work a request can cause
+MAX_JSON = 1024 * 1024  # bytes of a body parsed for json.<path>; a bigger one is not JSON here
 
 
 def _hmac(key, value, encode):
@@ -96,9 +99,12 @@ def _split_filters(text):
 
 
 def check(template):
-    """Raise BadTemplate if `template` holds a tag that cannot be read."""
-    for match in TAG.finditer(template):
-        parse_tag(match.group(1))
+    """Raise BadTemplate if `template` holds a tag that cannot be read, or too many."""
+    tags = TAG.findall(template)
+    if len(tags) > MAX_TAGS:
+        raise BadTemplate(f"at most {MAX_TAGS} {{{{ }}}} tags in one template.")
+    for tag in tags:
+        parse_tag(tag)
 
 
 def has_tags(template):
@@ -110,13 +116,18 @@ class Values:
 
     def __init__(self, record):
         self.record = record
-        self._json = self._form = self._query = None
+        self._json = self._form = self._query = self._body = None
+
+    def body(self):
+        if self._body is None:
+            self._body = bytes(self.record.body[:MAX_OUTPUT]).decode("utf-8", "replace")
+        return self._body
 
     def get(self, source, name):
         record = self.record
         if source == "request":
             if name == "body":
-                return bytes(record.body).decode("utf-8", "replace")
+                return self.body()
             if name == "query":
                 return record.query_string
             return str(getattr(record, name) or "")
@@ -129,14 +140,14 @@ class Values:
             return self._query.get(name, "")
         if source == "form":
             if self._form is None:
-                body = bytes(record.body).decode("utf-8", "replace")
-                self._form = dict(reversed(parse_qsl(body, keep_blank_values=True)))
+                self._form = dict(reversed(parse_qsl(self.body(), keep_blank_values=True)))
             return self._form.get(name, "")
         return json_text(json_field(self.json(), name))
 
     def json(self):
         if self._json is None:
-            self._json = parse_json(bytes(self.record.body))
+            body = self.record.body
+            self._json = parse_json(bytes(body)) if len(body) <= MAX_JSON else MISSING
         return self._json
 
 
@@ -174,23 +185,42 @@ def json_text(value):
 
 
 def render(template, values):
-    """`template` with each tag replaced by its value; tags that cannot be read were
-    refused when the response was saved, and render as "" here."""
+    """`template` with each tag replaced by its value, cut at MAX_OUTPUT characters
+    (rendering stops there); tags that cannot be read were refused when the response
+    was saved, and render as "" here."""
     if not has_tags(template):
         return template
+    parts, size, start = [], 0, 0
+    for match in TAG.finditer(template):
+        parts.append(template[start : match.start()])
+        parts.append(tag_value(match.group(1), values))
+        size += len(parts[-2]) + len(parts[-1])
+        start = match.end()
+        if size >= MAX_OUTPUT:
+            break
+    else:
+        parts.append(template[start:])
+    return "".join(parts)[:MAX_OUTPUT]
 
-    def replace(match):
-        try:
-            (source, name), filters = parse_tag(match.group(1))
-        except BadTemplate:
-            return ""
-        value = values.get(source, name)
-        for filter_name, arg in filters:
-            function = FILTERS[filter_name][1]
-            value = function(value, arg) if arg is not None else function(value)
-        return value
 
-    return TAG.sub(replace, template)[:MAX_OUTPUT]
+def tag_value(tag, values):
+    try:
+        (source, name), filters = parse_tag(tag)
+    except BadTemplate:
+        return ""
+    value = values.get(source, name)[:MAX_OUTPUT]
+    for filter_name, arg in filters:
+        function = FILTERS[filter_name][1]
+        value = (function(value, arg) if arg is not None else function(value))[:MAX_OUTPUT]
+    return value
+
+
+ARGUMENT = re.compile(r"""(:\s*)('[^']*'|"[^"]*")""")
+
+
+def redact_arguments(template):
+    """`template` with every filter argument shown as '••••••••': keys stay the owner's."""
+    return TAG.sub(lambda m: "{{" + ARGUMENT.sub(r"\1'••••••••'", m.group(1)) + "}}", template)
 
 
 HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -199,5 +229,5 @@ HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 def render_header(template, values):
     """A header value: control characters (CR, LF, ...) from the request become spaces,
     and what Latin-1 cannot carry becomes "?", so a value can never split a response."""
-    text = HEADER_UNSAFE.sub(" ", render(template, values))
+    text = HEADER_UNSAFE.sub(" ", render(template, values)[:MAX_HEADER_OUTPUT])
     return text.encode("latin-1", "replace").decode("latin-1")

@@ -43,8 +43,14 @@ def encoded_requests(stored):
     the server's event loop only joins texts into frames."""
     per_bin = defaultdict(list)
     for record in sorted(stored, key=lambda r: r.pk):
-        encoded = live.encode(request_json(record, record.masked, record.judge))
-        per_bin[record.bin_id].append(encoded)
+        try:
+            event = request_json(record, record.masked, record.judge)
+        except Exception:
+            # Committed already: one request that cannot be shown (a bug in judging or
+            # rendering it) must not fail the batch's answers, nor stop the writer.
+            logger.exception("could not encode request %s of bin %s", record.pk, record.bin_id)
+            event = request_json(record, record.masked)
+        per_bin[record.bin_id].append(live.encode(event))
     return dict(per_bin)
 
 

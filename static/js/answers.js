@@ -210,7 +210,7 @@ function setupFailures({ apiBase, onBin, bin: initialBin }) {
   function describe(bin) {
     const script = bin.failures;
     if (!script) return "Off: requests are answered by the rules and response.";
-    const from = `counting from request ${(bin.failures_since + 1).toLocaleString()}`;
+    const from = "counting from when it was saved";
     const picked = {
       first: `The first ${script.count}`,
       percent: `${script.percent}% of requests`,

@@ -2,12 +2,13 @@
 its delay), recorded with each request, and CORS answered for browsers."""
 
 import asyncio
+import json
 import time
 
 import httpx
 import pytest
 
-from tests.integration.helpers import list_requests
+from tests.integration.helpers import list_requests, raw_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -238,3 +239,58 @@ def test_changing_the_failure_script_counts_from_then(app_server):
         f"{app_server.base_url}/api/bins/{bin['id']}", json={"failures": None}, headers=auth
     ).json()
     assert off["failures"] is None
+
+
+def test_every_answer_is_kept_from_running_as_a_page_of_inspectors_site(app_server):
+    page = {"status": 200, "headers": [["Content-Type", "text/html"]], "body": "<script>1</script>"}
+    bin = owned_bin(app_server.base_url, response=page)
+    for answer in (httpx.post(bin["url"]), httpx.post(f"{app_server.base_url}/b/nosuchbin1")):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "sandbox"
+
+
+def test_a_204_answer_has_no_content_length(app_server):
+    bin = owned_bin(app_server.base_url, response={"status": 204})
+    answer = httpx.post(bin["url"])
+    assert answer.status_code == 204 and "content-length" not in answer.headers
+
+
+def test_a_cors_preflight_neither_takes_nor_spends_a_failure_script_answer(app_server):
+    bin = owned_bin(
+        app_server.base_url, cors=True, failures={"which": "first", "count": 1, "how": "error"}
+    )
+    asks = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    assert httpx.options(bin["url"], headers=asks).status_code == 204
+    assert httpx.post(bin["url"]).status_code == 503  # the first request the bin answers
+    assert httpx.post(bin["url"]).status_code == 200
+    preflight = list_requests(app_server.base_url, bin["id"])[-1]
+    assert preflight["method"] == "OPTIONS" and preflight["response"] is None
+
+
+def test_filter_keys_are_shown_to_the_owner_alone(app_server):
+    bin = owned_bin(app_server.base_url)
+    add_preset(app_server.base_url, bin, "twitter", "consumer-secret-1")
+    auth = {"Authorization": f"Bearer {bin['token']}"}
+    owner = httpx.get(f"{app_server.base_url}/api/bins/{bin['id']}", headers=auth).json()
+    stranger = httpx.get(f"{app_server.base_url}/api/bins/{bin['id']}").json()
+    assert "consumer-secret-1" in owner["rules"][0]["response"]["body"]
+    assert "consumer-secret-1" not in json.dumps(stranger)
+    assert "'••••••••'" in stranger["rules"][0]["response"]["body"]
+
+
+def test_a_host_no_url_can_hold_does_not_stop_capture_of_a_twilio_checked_bin(app_server):
+    bin = owned_bin(
+        app_server.base_url, signature={"provider": "twilio", "secret": "twilio-auth-token"}
+    )
+    port = int(app_server.base_url.rsplit(":", 1)[1])
+    path = f"/b/{bin['id']}".encode()
+    raw = raw_request(
+        port,
+        b"POST " + path + b" HTTP/1.1\r\nHost: a:99999\r\nX-Twilio-Signature: "
+        b"AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    assert raw.startswith(b"HTTP/1.1 200")
+    assert httpx.post(bin["url"]).status_code == 200  # the writer is still there
+    stored = list_requests(app_server.base_url, bin["id"])
+    assert len(stored) == 2
+    assert stored[-1]["signature"]["cause"] == "header_malformed"

@@ -12,7 +12,7 @@ import pytest
 from bins import templating
 from bins.capture import Capture
 from bins.responses import BadResponse, clean_failures, clean_response, clean_rules
-from bins.rules import Behaviour, choose, picked_to_fail, sent
+from bins.rules import Behaviour, answerable, choose, picked_to_fail, sent
 
 
 def request(method="POST", path="/", query="", headers=(), body=b"", id=7):
@@ -281,3 +281,56 @@ def test_a_failure_script_goes_before_the_rules():
 def test_failure_scripts_that_will_not_do_are_refused(script, message):
     with pytest.raises(BadResponse, match=message):
         clean_failures(script)
+
+
+def test_a_template_may_hold_at_most_32_tags():
+    clean_response({"body": "{{ request.id }}" * templating.MAX_TAGS})
+    with pytest.raises(BadResponse, match="at most 32"):
+        clean_response({"body": "{{ request.id }}" * (templating.MAX_TAGS + 1)})
+
+
+def test_rendering_stops_at_the_output_cap_without_building_more():
+    values = templating.Values(request(body=b"x" * (4 * templating.MAX_OUTPUT)))
+    rendered = templating.render("{{ request.body | upper }}" * 32, values)
+    assert len(rendered) == templating.MAX_OUTPUT
+    assert values._body is not None and len(values._body) == templating.MAX_OUTPUT
+
+
+def test_a_rendered_header_value_is_cut_at_8_kib():
+    values = templating.Values(request(body=b"y" * 100_000))
+    assert len(templating.render_header("{{ request.body }}", values)) == 8192
+
+
+def test_a_header_value_over_8_kib_is_refused_when_saved():
+    with pytest.raises(BadResponse, match="over 8,192"):
+        clean_response({"headers": [["X-Big", "a" * 8193]]})
+
+
+@pytest.mark.parametrize("name", ["Set-Cookie", "set-cookie2"])
+def test_a_bin_may_not_set_cookies_on_inspectors_site(name):
+    with pytest.raises(BadResponse, match="may not send"):
+        clean_response({"headers": [[name, "session=attacker"]]})
+
+
+def test_filter_keys_are_hidden_from_all_but_the_owner():
+    body = (
+        '{"t": "{{ query.c | hmac_sha256_base64:\'s3cr|et\' }}", '
+        '"d": "{{ json.x | default:"no" }}"}'
+    )
+    assert templating.redact_arguments(body) == (
+        '{"t": "{{ query.c | hmac_sha256_base64:\'••••••••\' }}", '
+        '"d": "{{ json.x | default:\'••••••••\' }}"}'
+    )
+
+
+def test_only_requests_the_bins_answer_goes_to_are_numbered_for_failure_scripts():
+    preflight = request(method="OPTIONS", headers=[("Access-Control-Request-Method", "POST")])
+    assert answerable(request(), cors=False) and answerable(request(), cors=True)
+    assert answerable(preflight, cors=False)  # no CORS: the bin answers it like any other
+    assert not answerable(preflight, cors=True)  # answered 204 by CORS itself
+    cut = request()
+    cut.body_truncated = True
+    assert not answerable(cut, cors=False)  # answered 413
+    refused = request()
+    refused.refused_for = 1.0
+    assert not answerable(refused, cors=False)  # answered 429
