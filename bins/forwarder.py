@@ -81,13 +81,14 @@ class Forwarder:
         self.loop = asyncio.get_running_loop()
         self.wakeup = asyncio.Event()
         self.sending = set()
+        self.stopping = False
         self.task = self.loop.create_task(self.run())
 
     def wake(self):
         self.wakeup.set()
 
     async def run(self):
-        while True:
+        while not self.stopping:
             self.wakeup.clear()
             free = settings.INSPECTOR_FORWARD_CONCURRENCY - len(self.sending)
             claimed = []
@@ -116,10 +117,11 @@ class Forwarder:
         self.wakeup.set()
 
     async def close(self):
-        """Claim nothing more; let what is being sent finish and be recorded."""
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        """Claim nothing more; let what is being sent finish and be recorded. Not a
+        cancel: one landing in a claim would leave what it claimed leased, unsent."""
+        self.stopping = True
+        self.wakeup.set()
+        await self.task
         if self.sending:
             await asyncio.wait(self.sending, timeout=settings.INSPECTOR_OUTBOUND_TIMEOUT + 5)
 
