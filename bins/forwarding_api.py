@@ -1,6 +1,7 @@
 """The JSON API of replay and forwarding (issue 7; docs/api.md): replays of a
 request, its deliveries and "retry now", and a bin's forward targets."""
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
@@ -96,6 +97,7 @@ def targets_answer(bin):
         "targets": [forwarding.target_json(t) for t in targets],
         "proxy": bin.proxy,
         "proxy_timeout_ms": bin.proxy_timeout_ms,
+        "max_proxy_timeout_ms": settings.INSPECTOR_OUTBOUND_TIMEOUT * 1000,
         "max_targets": forwarding.MAX_TARGETS,
     }
 

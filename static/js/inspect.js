@@ -22,6 +22,8 @@ import { renderDetail } from "./detail.js";
 import { createRequestList } from "./list.js";
 import { LiveSocket } from "./live.js";
 import { recheckVerdicts, setupSignaturePanel } from "./signature.js";
+import { outboundEvent, showOutbound } from "./outbound.js";
+import { setupTargets } from "./targets.js";
 
 const PAGE_SIZE = 50;
 const FOLLOW_EVERY = 250; // ms between two detail loads while following the newest
@@ -371,6 +373,7 @@ function showDetail(full) {
       onCompare: startComparing,
     }),
   );
+  showOutbound(detailEl.querySelector(".detail-body"), full, { apiBase, canEdit: bin.access !== "read" });
 }
 
 /** The rest of a body the detail showed a preview of. */
@@ -618,6 +621,10 @@ function onEvent(message) {
       // Still here, so still allowed; the bin's privacy may have changed.
       api(apiBase).then(applyBin, (err) => handleApiError(err, "Could not reload the bin"));
       break;
+    case "delivery.updated":
+    case "replay.created":
+      outboundEvent(message);
+      break;
     case "gap":
       loadFirstPage({ replace: true }).catch((err) => handleApiError(err, "Could not reload requests"));
       break;
@@ -718,6 +725,7 @@ $("#import-file")?.addEventListener("change", async (event) => {
   }
 });
 setupAccessPanel({ apiBase, onBin: applyBin, bin });
+setupTargets({ apiBase, onBin: applyBin });
 setupSignaturePanel({ apiBase, bin, onBin: applyBin, onSaved: recheckSignatures });
 
 /** The bin's signature setting changed: read the verdicts shown again. */
