@@ -30,6 +30,7 @@ class BinAdmin(admin.ModelAdmin):
         "dropped_count",
         "dropped_through",
         "refused_count",
+        "forward_count",  # kept by the targets API (bins.forwarding_api)
     )
     ordering = ("-last_activity_at",)
     # Encrypted, and set only through the bin's page or API (bins.signing).
