@@ -329,12 +329,22 @@ def attempt_json(attempt):
     }
 
 
-def delivery_json(delivery, attempts=None, last=None):
-    """A Delivery; with all its `attempts`, or only the `last` one (events)."""
+def shown_url(url):
+    """A target's URL for those who are not the bin's owner: its origin only, as a path
+    or query may hold a secret (a Slack webhook's does)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin if url.rstrip("/") == origin else origin + "/…"
+
+
+def delivery_json(delivery, attempts=None, last=None, owner=False):
+    """A Delivery; with all its `attempts`, or only the `last` one (events). The target's
+    whole URL only for the `owner` (shown_url)."""
+    url = delivery.target.url if owner else shown_url(delivery.target.url)
     data = {
         "id": delivery.pk,
         "request": delivery.request_id,
-        "target": {"id": delivery.target_id, "url": delivery.target.url},
+        "target": {"id": delivery.target_id, "url": url},
         "state": delivery.state,
         "attempt_count": delivery.attempts,
         "max_attempts": settings.INSPECTOR_FORWARD_ATTEMPTS,

@@ -64,9 +64,9 @@ async def deliveries_collection(request, bin, level, request_id):
     """A request's deliveries to the bin's forward targets, each with its attempts."""
     row = await get_request(bin, request_id)
     rows = await off_loop(forwarding.deliveries_of)(row.id)
-    return JsonResponse(
-        {"deliveries": [forwarding.delivery_json(d, attempts=d.tried) for d in rows]}
-    )
+    owner = level == OWNER
+    deliveries = [forwarding.delivery_json(d, attempts=d.tried, owner=owner) for d in rows]
+    return JsonResponse({"deliveries": deliveries})
 
 
 @endpoint("POST")
@@ -85,7 +85,7 @@ async def delivery_retry(request, bin, level, request_id, delivery_id):
     await forwarder.send_delivery(delivery, Attempt.MANUAL)
     rows = await off_loop(forwarding.deliveries_of)(row.id)
     done = next(d for d in rows if d.pk == delivery.pk)
-    return JsonResponse(forwarding.delivery_json(done, attempts=done.tried))
+    return JsonResponse(forwarding.delivery_json(done, attempts=done.tried, owner=level == OWNER))
 
 
 # --- targets -----------------------------------------------------------------------

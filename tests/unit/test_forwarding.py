@@ -13,6 +13,7 @@ from bins.forwarding import (
     clean_proxy_timeout,
     clean_url,
     outcome,
+    shown_url,
     succeeded,
     target_url,
 )
@@ -215,3 +216,16 @@ def test_a_proxy_passes_back_the_targets_headers_but_not_hop_by_hop_ones():
         (b"Set-Cookie", b"b=2"),
         (b"Content-Encoding", b"gzip"),
     ]
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://hooks.slack.com/services/T0/B0/secret", "https://hooks.slack.com/…"),
+        ("https://app.example.com:8443/in?token=x", "https://app.example.com:8443/…"),
+        ("https://app.example.com/", "https://app.example.com"),
+        ("https://app.example.com", "https://app.example.com"),
+    ],
+)
+def test_others_than_the_owner_see_a_target_s_origin_only(url, shown):
+    assert shown_url(url) == shown
