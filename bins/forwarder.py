@@ -16,7 +16,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import forwarding, live, metrics, outbound
+from . import forwarding, live, metrics, outbound, responses
 from .models import Attempt
 from .queries import off_loop
 
@@ -173,8 +173,10 @@ async def answer_as_proxy(record, id_header):
 
 
 def passed_back(headers):
-    """The target's headers that go back to the sender, as bytes: hop-by-hop ones, and
-    those its Connection header names, stay behind."""
+    """The target's headers that go back to the sender, as bytes: hop-by-hop ones, those
+    its Connection header names, and cookies stay behind. Cookies, as in a bin's own
+    answer (bins.responses): they would be set on Inspector's own site. (Every answer
+    also gets nosniff and a sandbox CSP: ingest.send_answer.)"""
     named = {
         token.strip().lower()
         for name, value in headers
@@ -184,7 +186,7 @@ def passed_back(headers):
     return [
         (name.encode("latin-1"), value.encode("latin-1"))
         for name, value in headers
-        if name.lower() not in HOP_BY_HOP and name.lower() not in named
+        if name.lower() not in HOP_BY_HOP | responses.COOKIES and name.lower() not in named
     ]
 
 
