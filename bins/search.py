@@ -7,7 +7,7 @@ looked for in the body, byte for byte (case-sensitive: bodies may be binary).
 `header:name` matches a header by name (any case), `header:name=value` also by a
 value that starts with `value` (any case). `path:` matches part of the path below the
 bin, `method:` the method (any case; `method:POST,PUT` for either), `status:` the
-status the sender was answered (200, or 413 for a body over the limit), `time:` when
+status the sender was answered (`status:503`, `status:5xx`, `status:closed`), `time:` when
 it arrived: `time:2026-11-29T14:00:00Z..2026-11-29T15:00:00Z` (either end may be left
 out; the end is not included).
 """
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import BooleanField, Func, Q, TextField, Value
+from django.db.models import BooleanField, Case, Func, IntegerField, Q, TextField, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 FIELDS = ("method", "path", "header", "status", "time", "body")
@@ -91,6 +92,32 @@ def json_text(value):
     return json.dumps(value, ensure_ascii=connection.vendor != "postgresql")[1:-1]
 
 
+STATUS = re.compile(r"([1-5])(xx|[0-9]{2})")
+# The status each request was answered, never NULL (so that `-status:` negates
+# cleanly): the bin's chosen answer's, 0 when it closed the connection, and for
+# Inspector's own answer (no response stored) 413 for a body over the limit, else 200.
+ANSWERED = Case(
+    When(response__isnull=True, body_truncated=True, then=Value(413)),
+    When(response__isnull=True, then=Value(200)),
+    When(response__close=True, then=Value(0)),
+    default=Cast(KeyTextTransform("status", "response"), IntegerField()),
+    output_field=IntegerField(),
+)
+
+
+def answered(value):
+    """Requests answered `value`: a status (503), a class (5xx), or `closed`."""
+    if value == "closed":
+        return Q(answered=0)
+    match = STATUS.fullmatch(value)
+    if match is None:
+        raise QueryError("status: is a status (503), a class (5xx) or closed.")
+    if match.group(2) == "xx":
+        low = int(match.group(1)) * 100
+        return Q(answered__gte=low, answered__lt=low + 100)
+    return Q(answered=int(value))
+
+
 def condition(term):
     """The Q for one term, before negation."""
     value = term.value
@@ -99,9 +126,7 @@ def condition(term):
     if term.field == "path":
         return Q(path__icontains=value)
     if term.field == "status":
-        if value not in ("200", "413"):
-            raise QueryError("status: is 200 (stored whole) or 413 (body over the limit).")
-        return Q(body_truncated=value == "413")
+        return answered(value.lower())
     if term.field == "time":
         start, dots, end = value.partition("..")
         if not dots:
@@ -128,6 +153,8 @@ def apply(rows, terms):
     """`rows` (CapturedRequests of one bin) narrowed to those that match every term."""
     if any(term.field == "header" for term in terms):
         rows = rows.annotate(headers_text=Cast("headers", TextField()))
+    if any(term.field == "status" for term in terms):
+        rows = rows.annotate(answered=ANSWERED)
     for term in terms:
         where = condition(term)
         rows = rows.exclude(where) if term.negated else rows.filter(where)

@@ -142,10 +142,40 @@ def test_a_search_never_reaches_into_another_bin(bin_with_requests):
     assert ids_for(bin, "order_id", ids) == {"push"}
 
 
-def test_a_status_other_than_200_or_413_is_explained(bin_with_requests):
+@pytest.mark.parametrize("query", ["status:600", "status:20", "status:ok", "status:5x"])
+def test_a_status_that_is_not_one_is_explained(bin_with_requests, query):
     bin, _ = bin_with_requests
     with pytest.raises(QueryError, match="status:"):
-        found(bin, "status:500")
+        found(bin, query)
+
+
+def test_status_finds_what_the_bin_answered(db):
+    bin = Bin.objects.create(
+        rules=[
+            {
+                "name": "gone",
+                "when": {"path": "/gone"},
+                "response": {"status": 410, "headers": [], "body": "", "delay_ms": 0},
+            },
+        ],
+        failures={"which": "first", "count": 2, "how": "error", "status": 502},
+    )
+    failed = stored(bin, path="/gone"), stored(bin, path="/x")  # the script goes first
+    gone, plain = stored(bin, path="/gone"), stored(bin, path="/x")
+    Bin.objects.filter(pk=bin.pk).update(failures={"which": "all", "how": "close"})
+    closed = stored(bin, path="/x")
+    big = stored(bin, path="/x", body=b"y" * 2000)  # cut: answered 413, by Inspector
+
+    def ids(query):
+        return {row.id for row in found(bin, query)}
+
+    assert ids("status:502") == set(failed)
+    assert ids("status:5xx") == set(failed)
+    assert ids("status:410") == {gone} and ids("status:4xx") == {gone, big}
+    assert ids("status:200") == {plain} and ids("status:2xx") == {plain}
+    assert ids("status:413") == {big}
+    assert ids("status:closed") == {closed}
+    assert ids("-status:closed -status:5xx") == {gone, plain, big}
 
 
 def test_a_time_range_keeps_what_arrived_within_it(bin_with_requests):
