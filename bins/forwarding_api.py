@@ -35,7 +35,10 @@ async def replays_collection(request, bin, level, request_id):
         rows = await off_loop(replays.replays_of)(row.id, limit)
         return JsonResponse({"replays": [shown(replays.replay_json(r), bin) for r in rows]})
     try:
-        method, url, headers, body, edited = replays.prepare(parse_json_body(request), row)
+        # Only the owner may send masked values on: anyone else could replay them to
+        # a server of theirs and read them there.
+        masked = frozenset() if level == OWNER else masked_names(bin)
+        method, url, headers, body, edited = replays.prepare(parse_json_body(request), row, masked)
     except forwarding.BadForwarding as problem:
         raise ApiError(400, "invalid_replay", str(problem)) from None
     result = await outbound.send(method, url, headers, body)

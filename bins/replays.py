@@ -14,7 +14,7 @@ from django.conf import settings
 
 from .forwarding import BadForwarding, answer_summary, clean_url, target_url
 from .models import Replay
-from .serializers import as_text, iso
+from .serializers import as_text, iso, mask
 
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110
 MAX_HEADERS = 200
@@ -71,9 +71,11 @@ def clean_body(data):
     return body
 
 
-def prepare(data, captured):
+def prepare(data, captured, masked=frozenset()):
     """What to send for a replay of `captured` asked with `data` (the API's body):
-    (method, URL, headers, body, edited). BadForwarding says what is wrong."""
+    (method, URL, headers, body, edited). The captured values of headers named in
+    `masked` are sent as the mask: a caller below the bin's owner may not read them,
+    and a replay to their own server would. BadForwarding says what is wrong."""
     if unknown := set(data) - FIELDS:
         raise BadForwarding(
             f"Unknown field: {sorted(unknown)[0]}; a replay takes {sorted(FIELDS)}."
@@ -94,13 +96,14 @@ def prepare(data, captured):
         query = _text(data, "query_string", MAX_PATH).removeprefix("?")
         if "#" in query:
             raise BadForwarding("query_string may not hold #.")
-    headers = clean_headers(data["headers"]) if "headers" in data else captured.headers
+    captured_headers, _ = mask(captured.headers, masked)
+    headers = clean_headers(data["headers"]) if "headers" in data else captured_headers
     body = clean_body(data) if "body" in data or "body_base64" in data else bytes(captured.body)
     edited = (
         method != captured.method
         or path != captured.path
         or query != captured.query_string
-        or [list(pair) for pair in headers] != [list(pair) for pair in captured.headers]
+        or [list(pair) for pair in headers] != [list(pair) for pair in captured_headers]
         or body != bytes(captured.body)
     )
     return method, target_url(base, path, query), headers, body, edited

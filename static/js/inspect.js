@@ -373,7 +373,11 @@ function showDetail(full) {
       onCompare: startComparing,
     }),
   );
-  showOutbound(detailEl.querySelector(".detail-body"), full, { apiBase, canEdit: bin.access !== "read" });
+  showOutbound(detailEl.querySelector(".detail-body"), full, {
+    apiBase,
+    canEdit: bin.access !== "read",
+    isOwner: bin.access === "owner",
+  });
 }
 
 /** The rest of a body the detail showed a preview of. */

@@ -22,9 +22,10 @@ let shown = null; // {req, section, apiBase, canEdit}
 
 /**
  * Add the "Replay & forwarding" section to the detail `article` of `req`; `canEdit`
- * (not a read-only share link) offers the Replay form and "Retry now".
+ * (not a read-only share link) offers the Replay form and "Retry now"; `isOwner` says
+ * whether masked headers are replayed as captured (else as the mask).
  */
-export function showOutbound(article, req, { apiBase, canEdit }) {
+export function showOutbound(article, req, { apiBase, canEdit, isOwner }) {
   if (!article) return;
   const section = el("section", { class: "detail-section outbound", id: "outbound" });
   // After what the sender was answered: then where the request went on to.
@@ -35,7 +36,7 @@ export function showOutbound(article, req, { apiBase, canEdit }) {
   section.append(
     el("h3", null, "Replay & forwarding"),
     el("div", { class: "outbound-deliveries", id: "deliveries" }),
-    canEdit ? replayForm(req, apiBase) : null,
+    canEdit ? replayForm(req, apiBase, isOwner) : null,
     el("div", { class: "outbound-replays", id: "replays" }),
   );
   refresh("deliveries");
@@ -148,7 +149,7 @@ async function retryNow(delivery, button) {
 
 // ---------------------------------------------------------------- replay
 
-function replayForm(req, apiBase) {
+function replayForm(req, apiBase, isOwner) {
   const url = el("input", {
     id: "replay-url",
     type: "url",
@@ -163,7 +164,7 @@ function replayForm(req, apiBase) {
   const path = el("input", { id: "replay-path", type: "text", class: "mono", value: req.path, spellcheck: "false" });
   const query = el("input", { id: "replay-query", type: "text", class: "mono", value: req.query_string, spellcheck: "false" });
   const headersText = (req.masked_headers || []).length
-    ? null // masked values cannot be sent again from here: the captured ones are sent
+    ? null // masked values cannot be edited here: the server fills them in (or the mask)
     : req.headers.map(([name, value]) => `${name}: ${latin1ToDisplay(value)}`).join("\n");
   const headers = el("textarea", { id: "replay-headers", rows: 4, class: "mono", spellcheck: "false" }, headersText ?? "");
   const body = el("textarea", { id: "replay-body", rows: 5, class: "mono", spellcheck: "false" }, req.body_text ?? "");
@@ -180,7 +181,13 @@ function replayForm(req, apiBase) {
       el("label", { class: "grow" }, "Query ", query),
     ),
     headersText === null
-      ? el("p", { class: "muted small" }, "This bin masks some headers: they are sent as captured, and cannot be edited here.")
+      ? el(
+          "p",
+          { class: "muted small" },
+          isOwner
+            ? "This bin masks some headers: they are sent as captured, and cannot be edited here."
+            : "This bin masks some headers: only its owner replays their values; yours send the mask.",
+        )
       : el("label", { for: "replay-headers" }, "Headers, one a line"),
     headersText === null ? null : headers,
     textBody

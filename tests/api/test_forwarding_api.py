@@ -182,9 +182,36 @@ async def test_replayed_headers_are_masked_as_the_bin_masks(
     request_id = json.loads(answer["body"])["id"]
     base = f"/api/bins/{bin.id}/requests/{request_id}/replays"
     response = await async_client.post(base, {"url": target.url}, content_type="application/json")
-    assert ["authorization", "Bearer sk_live_1"] in target.received[0][2]  # sent as captured
+    assert response.status_code == 201
     assert "sk_live_1" not in response.content.decode()
     assert "sk_live_1" not in (await async_client.get(base)).content.decode()
+
+
+async def test_a_replay_by_anyone_but_the_owner_sends_masked_headers_as_the_mask(
+    async_client, owner, capture, target, reachable
+):
+    # A public bin: anyone with its id may replay, to a server of their own.
+    client, bin_id = owner
+    await post(client, f"/api/bins/{bin_id}", {"mask_headers": True}, "PATCH")
+    await Bin.objects.filter(pk=bin_id).aupdate(signature_provider="gitlab")
+    answer = await capture(
+        f"/b/{bin_id}/x",
+        headers=[(b"authorization", b"Bearer sk_live_1"), (b"x-gitlab-token", b"glt-2")],
+    )
+    request_id = json.loads(answer["body"])["id"]
+    base = f"/api/bins/{bin_id}/requests/{request_id}/replays"
+    edits = {"url": target.url, "method": "PUT"}  # edited, but not its headers
+    for replay in ({"url": target.url}, edits):
+        response = await post(async_client, base, replay)
+        assert response.status_code == 201, response.content
+        assert response.json()["edited"] is ("method" in replay)
+    mask = "••••••••".encode().decode("latin-1")  # as the target's server reads the bytes
+    for _, _, headers, _ in target.received:
+        assert ["authorization", mask] in headers and ["x-gitlab-token", mask] in headers
+    # The owner sends them as captured.
+    assert (await post(client, base, {"url": target.url})).status_code == 201
+    assert ["authorization", "Bearer sk_live_1"] in target.received[-1][2]
+    assert ["x-gitlab-token", "glt-2"] in target.received[-1][2]
 
 
 # --- targets -----------------------------------------------------------------------
