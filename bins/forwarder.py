@@ -48,9 +48,8 @@ async def send_delivery(delivery, trigger, request=None, timeout=None):
     the lease was lost meanwhile."""
     request = request or delivery.request
     url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
-    result = await outbound.send(
-        request.method, url, request.headers, bytes(request.body), timeout=timeout
-    )
+    headers = forwarding.onward_headers(request.headers, forwarding.hops(request.headers))
+    result = await outbound.send(request.method, url, headers, bytes(request.body), timeout=timeout)
     return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger)
 
 

@@ -30,12 +30,17 @@ from django.utils import timezone
 
 from . import outbound
 from .models import Attempt, CapturedRequest, Delivery, ForwardTarget
-from .serializers import iso
+from .serializers import iso, parse_whole_number
 
 LEASE_MARGIN = 30  # seconds a lease outlives the longest send
 PREVIEW_CHARS = 2048  # of an answer's body, in lists and events
 MAX_TARGETS = 10  # per bin
 MAX_URL = 2000
+# On every request Inspector sends on (forwarding, proxy, replay): how many times it has
+# been sent on already. A capture at MAX_HOPS is stored but sent on no further, so a
+# target that leads back (a bin's own URL, two bins forwarding to each other) ends.
+HOPS_HEADER = "Inspector-Forwarded"
+MAX_HOPS = 3
 
 
 class Forwarding(NamedTuple):
@@ -60,6 +65,47 @@ def target_url(base, path, query):
 
 class BadForwarding(ValueError):
     """A target or a replay that cannot be sent; the message says why."""
+
+
+def hops(headers):
+    """How many times Inspector sent this request on before (its HOPS_HEADER), 0 if
+    never; the largest when it is repeated."""
+    most = 0
+    for name, value in headers:
+        if name.lower() == HOPS_HEADER.lower():
+            key, _, number = value.partition("=")
+            if key.strip().lower() == "hops":
+                most = max(most, parse_whole_number(number.strip()) or 0)
+    return most
+
+
+def onward_headers(headers, sent_on):
+    """`headers` to send on a request that had been sent on `sent_on` times: any
+    HOPS_HEADER given is replaced by ours, one more."""
+    kept = [pair for pair in headers if pair[0].lower() != HOPS_HEADER.lower()]
+    return [*kept, [HOPS_HEADER, f"hops={sent_on + 1}"]]
+
+
+def refuse_own_capture_url(url, bases):
+    """BadForwarding when `url` is a capture URL of this Inspector (under one of
+    `bases`, e.g. PUBLIC_URL and the API call's own origin): forwarding a bin to
+    a bin here loops."""
+    parts = urlsplit(url)
+    for base in bases:
+        own = urlsplit(base)
+        if (parts.scheme, parts.hostname, _port(parts)) == (
+            own.scheme,
+            own.hostname,
+            _port(own),
+        ) and (parts.path == "/b" or parts.path.startswith("/b/")):
+            raise BadForwarding(
+                "url is a capture URL of this Inspector: its requests would come back here "
+                "to be forwarded again. Forward to the service itself."
+            )
+
+
+def _port(parts):
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def clean_url(value, field="url"):
@@ -139,14 +185,19 @@ def lease_seconds(timeout=None):
 
 def insert_deliveries(stored, taken_by, now):
     """One Delivery per request and enabled target of bins that have targets, in one
-    statement, in the writer's transaction. For a bin that answers as a proxy, the
+    statement, in the writer's transaction; none for a request sent on MAX_HOPS times
+    already (HOPS_HEADER). For a bin that answers as a proxy, the
     delivery to its first enabled target is leased to the capture that answers
     the sender (bins.forwarder.answer_as_proxy). Sets each record's `forwarded`
     (whether it has deliveries) and `proxy`: None, or (delivery id, lease token,
     timeout in ms). Returns how many deliveries were created."""
     for record in stored:
         record.proxy, record.forwarded = None, False
-    forwarded = [record for record in stored if taken_by[record.bin_id].forwarding.count]
+    forwarded = [
+        record
+        for record in stored
+        if taken_by[record.bin_id].forwarding.count and hops(record.headers) < MAX_HOPS
+    ]
     if not forwarded:
         return 0
     proxied_bins = sorted({r.bin_id for r in forwarded if taken_by[r.bin_id].forwarding.proxy})

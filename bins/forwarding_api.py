@@ -158,16 +158,20 @@ def clean_position(value):
 TARGET_FIELDS = {"url": forwarding.clean_url, "enabled": clean_enabled, "position": clean_position}
 
 
-def target_changes(data, partial):
+def target_changes(request, data, partial):
     if unknown := set(data) - set(TARGET_FIELDS):
         message = f"Unknown field: {sorted(unknown)[0]}; a target takes {', '.join(TARGET_FIELDS)}."
         raise ApiError(400, "invalid_field", message)
     if not partial and "url" not in data:
         raise ApiError(400, "invalid_target", "url is needed: where to forward requests.")
     try:
-        return {name: TARGET_FIELDS[name](value) for name, value in data.items()}
+        changes = {name: TARGET_FIELDS[name](value) for name, value in data.items()}
+        if "url" in changes:
+            own = {base_url(request), f"{request.scheme}://{request.get_host()}"}
+            forwarding.refuse_own_capture_url(changes["url"], own)
     except forwarding.BadForwarding as problem:
         raise ApiError(400, "invalid_target", str(problem)) from None
+    return changes
 
 
 async def refreshed(request, bin):
@@ -182,7 +186,7 @@ async def targets_collection(request, bin, level):
     """The bin's forward targets (owner only); POST adds one at the end."""
     if request.method == "GET":
         return JsonResponse(await off_loop(targets_answer)(bin))
-    changes = target_changes(parse_json_body(request), partial=False)
+    changes = target_changes(request, parse_json_body(request), partial=False)
     target = await off_loop(add_target)(bin.id, changes["url"], changes.get("enabled", True))
     await refreshed(request, bin)
     return JsonResponse(forwarding.target_json(target), status=201)
@@ -192,7 +196,7 @@ async def targets_collection(request, bin, level):
 async def target_resource(request, bin, level, target_id):
     changes = None
     if request.method == "PATCH":
-        changes = target_changes(parse_json_body(request), partial=True)
+        changes = target_changes(request, parse_json_body(request), partial=True)
     target = await off_loop(change_target)(bin.id, target_id, changes)
     if target is None:
         raise ApiError(404, "target_not_found", "There is no forward target with this id here.")

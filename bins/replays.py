@@ -12,7 +12,14 @@ import re
 
 from django.conf import settings
 
-from .forwarding import BadForwarding, answer_summary, clean_url, target_url
+from .forwarding import (
+    BadForwarding,
+    answer_summary,
+    clean_url,
+    hops,
+    onward_headers,
+    target_url,
+)
 from .models import Replay
 from .serializers import as_text, iso, mask
 
@@ -106,6 +113,7 @@ def prepare(data, captured, masked=frozenset()):
         or [list(pair) for pair in headers] != [list(pair) for pair in captured_headers]
         or body != bytes(captured.body)
     )
+    headers = onward_headers(headers, hops(captured.headers))
     return method, target_url(base, path, query), headers, body, edited
 
 

@@ -103,6 +103,7 @@ async def test_a_replay_sends_the_request_as_captured_and_keeps_the_answer(
     replay = response.json()
     ((method, path, headers, body),) = target.received
     assert (method, path, body) == ("POST", "/in/github?delivery=7", b'{"n": 1}')
+    assert ["Inspector-Forwarded", "hops=1"] in headers
     assert ["X-GitHub-Event", "push"] in [[n, v] for n, v in headers] or [
         "x-github-event",
         "push",
@@ -259,6 +260,15 @@ async def test_a_target_that_may_not_be_sent_to_is_refused(owner, body, code):
     assert_error(await post(client, f"/api/bins/{bin_id}/targets", body), 400, code)
 
 
+async def test_a_bin_may_not_forward_to_a_capture_url_here(owner, settings):
+    client, bin_id = owner
+    settings.PUBLIC_URL = "https://inspector.example"
+    for url in (f"http://testserver/b/{bin_id}/x", "https://inspector.example/b/other"):
+        refused = await post(client, f"/api/bins/{bin_id}/targets", {"url": url})
+        assert_error(refused, 400, "invalid_target")
+        assert "capture URL of this Inspector" in refused.json()["error"]["message"]
+
+
 async def test_a_bin_has_at_most_ten_targets(owner):
     client, bin_id = owner
     for number in range(10):
@@ -317,6 +327,8 @@ async def test_deliveries_are_listed_with_attempts_and_retried_now(
     assert retried.json()["state"] == "delivered"
     assert [a["status"] for a in retried.json()["attempts"]] == [500, 200]
     assert target.received[0][1] == "/in/github?delivery=7"
+    # Each request sent on says so, for a target that leads back here to stop a loop.
+    assert ["Inspector-Forwarded", "hops=1"] in target.received[0][2]
     again = await async_client.post(f"{base}/{delivery['id']}/retry")
     assert_error(again, 409, "delivery_delivered")
     assert_error(await async_client.post(f"{base}/999/retry"), 404, "delivery_not_found")

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from bins.models import CapturedRequest, Delivery, ForwardTarget
 from tests.conftest import scaled, server_on_test_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -209,6 +210,21 @@ def test_a_proxy_bin_answers_with_its_target_s_answer(forwarding_server, target)
     target.failing = True
     failed = httpx.post(bin["url"], content=b"x")
     assert failed.status_code == 503  # the target's own answer, passed on
+
+
+def test_a_bin_forwarding_to_itself_stops_after_a_few_hops(forwarding_server, target):
+    base = forwarding_server.base_url
+    bin, auth = owned_bin(base)
+    added = add_target(base, bin["id"], auth, target.url)
+    # The API refuses this URL; a name it cannot know for ours leads here all the same.
+    ForwardTarget.objects.filter(pk=added["id"]).update(url=f"{bin['url']}/again")
+    httpx.post(bin["url"], content=b"once")
+    wait_until(lambda: CapturedRequest.objects.filter(bin_id=bin["id"]).count() == 4)
+    time.sleep(1.5)  # nothing more comes
+    stored = CapturedRequest.objects.filter(bin_id=bin["id"]).order_by("id")
+    assert [r.path for r in stored] == ["", "/again", "/again/again", "/again/again/again"]
+    assert Delivery.objects.filter(request__bin_id=bin["id"]).count() == 3
+    assert target.received == []
 
 
 def test_two_processes_forward_each_request_once(services):

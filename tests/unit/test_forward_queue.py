@@ -88,6 +88,18 @@ def test_a_proxy_bin_answers_with_its_target_not_its_own_response():
     assert taken.response is None and taken.proxy is not None
 
 
+def test_a_request_sent_on_too_many_times_is_stored_but_not_forwarded_nor_proxied():
+    # A target that leads back here (a bin's own URL, two bins forwarding to each other).
+    bin = forwarding_bin("https://a.example", proxy=True)
+    looped, sent_on_twice = record_for(bin, 0), record_for(bin, 1)
+    looped.headers.append(["inspector-forwarded", f"hops={forwarding.MAX_HOPS}"])
+    sent_on_twice.headers.append(["Inspector-Forwarded", f"hops={forwarding.MAX_HOPS - 1}"])
+    looped, sent_on_twice = store_batch([looped, sent_on_twice])
+    assert looped.id and (looped.forwarded, looped.proxy) == (False, None)
+    assert [d.request_id for d in Delivery.objects.all()] == [sent_on_twice.id]
+    assert sent_on_twice.proxy is not None
+
+
 def test_imported_requests_are_not_forwarded():
     bin = forwarding_bin("https://a.example")
     store_batch([record_for(bin)], choose=False, forward=False)

@@ -12,7 +12,10 @@ from bins.forwarding import (
     backoff,
     clean_proxy_timeout,
     clean_url,
+    hops,
+    onward_headers,
     outcome,
+    refuse_own_capture_url,
     shown_url,
     succeeded,
     target_url,
@@ -35,6 +38,50 @@ from bins.replays import prepare
 )
 def test_it_sends_to_the_target_then_the_path_below_the_bin_and_the_query(base, path, query, url):
     assert target_url(base, path, query) == url
+
+
+@pytest.mark.parametrize(
+    "headers, count",
+    [
+        ([], 0),
+        ([["Inspector-Forwarded", "hops=2"]], 2),
+        ([["inspector-forwarded", " HOPS = 1 "], ["Inspector-Forwarded", "hops=3"]], 3),
+        ([["Inspector-Forwarded", "hops=x"], ["Inspector-Forwarded", "²"]], 0),
+    ],
+)
+def test_it_counts_the_times_inspector_sent_a_request_on(headers, count):
+    assert hops(headers) == count
+
+
+def test_a_request_sent_on_carries_one_more_hop_and_no_other():
+    given = [["A", "1"], ["inspector-forwarded", "hops=99"]]
+    assert onward_headers(given, 1) == [["A", "1"], ["Inspector-Forwarded", "hops=2"]]
+
+
+@pytest.mark.parametrize(
+    "url, bases",
+    [
+        ("https://inspector.example/b/k3v7qpx2m4ndz6ta", ["https://inspector.example"]),
+        ("https://INSPECTOR.example:443/b/other/x?y=1", ["https://inspector.example"]),
+        ("http://127.0.0.1:8000/b/abc", ["https://public.example", "http://127.0.0.1:8000"]),
+    ],
+)
+def test_a_capture_url_of_this_inspector_is_refused_as_a_target(url, bases):
+    with pytest.raises(BadForwarding, match="capture URL of this Inspector"):
+        refuse_own_capture_url(url, bases)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://inspector.example/api/in",
+        "https://inspector.example/bin/x",
+        "http://inspector.example/b/x",  # another port: another server
+        "https://other.example/b/x",
+    ],
+)
+def test_other_urls_of_this_host_or_other_hosts_are_not(url):
+    refuse_own_capture_url(url, ["https://inspector.example"])
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap():
@@ -134,7 +181,11 @@ def test_a_replay_sends_the_request_as_captured_to_the_url_given():
         b'{"n": 1}',
         False,
     )
-    assert headers == [["Content-Type", "application/json"], ["X-A", "1"]]
+    assert headers == [
+        ["Content-Type", "application/json"],
+        ["X-A", "1"],
+        ["Inspector-Forwarded", "hops=1"],
+    ]
 
 
 def test_a_replay_may_change_method_path_query_headers_and_body():
@@ -148,7 +199,7 @@ def test_a_replay_may_change_method_path_query_headers_and_body():
     }
     method, url, headers, body, edited = prepare(edits, captured())
     assert (method, url, body, edited) == ("PUT", "https://t.example/other?b=2", "é".encode(), True)
-    assert headers == [["X-B", "2"], ["X-B", "3"]]
+    assert headers == [["X-B", "2"], ["X-B", "3"], ["Inspector-Forwarded", "hops=1"]]
     binary = prepare({"url": "https://t.example", "body_base64": "AAH/"}, captured())
     assert binary[3] == b"\x00\x01\xff" and binary[4] is True
     # The same values as captured are no edit.
