@@ -20,7 +20,8 @@ body. The response body is kept as received (not decompressed), at most
 
 The guard: a host name is resolved once, with `resolver` (called as
 `await resolver(host, port, type=socket.SOCK_STREAM)`, answering as getaddrinfo does; by
-default the event loop's getaddrinfo), and every address in the answer must pass
+default resolve(): getaddrinfo on DNS_THREADS threads of its own), and every address in the
+answer must pass
 check_address(), or nothing is sent. The connection then goes to a checked address itself,
 never to the name, so a second DNS answer cannot differ (no rebinding). This happens in
 the network backend under httpcore, the one place a socket is opened, so every connection
@@ -40,6 +41,7 @@ redirects included), INSPECTOR_OUTBOUND_MAX_RESPONSE (bytes), INSPECTOR_OUTBOUND
 
 import asyncio
 import base64
+import concurrent.futures
 import dataclasses
 import ipaddress
 import os
@@ -72,6 +74,20 @@ PRIVATE = [
     for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10")
 ]
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+# getaddrinfo holds a thread until the DNS answers, or never. The loop's default pool
+# also runs every off_loop() database query: a name that never resolves would stall them
+# all. So names are resolved on a few threads of their own; when all are stuck, outbound
+# calls wait for one (and time out), and nothing else does.
+DNS_THREADS = 4
+_dns_pool = concurrent.futures.ThreadPoolExecutor(DNS_THREADS, thread_name_prefix="outbound-dns")
+
+
+async def resolve(host, port, type=0):
+    """socket.getaddrinfo(host, port, type=type) on the outbound DNS threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_dns_pool, lambda: socket.getaddrinfo(host, port, type=type))
 
 
 @dataclasses.dataclass
@@ -182,7 +198,7 @@ async def send(
     if max_response_bytes is None:
         max_response_bytes = settings.INSPECTOR_OUTBOUND_MAX_RESPONSE
     backend = GuardedBackend(
-        resolver or asyncio.get_running_loop().getaddrinfo,
+        resolver or resolve,
         settings.INSPECTOR_OUTBOUND_ALLOW if allow is None else allow,
     )
     started = time.monotonic()

@@ -5,6 +5,7 @@ import asyncio
 import datetime
 import socket
 import ssl
+import threading
 
 import pytest
 from cryptography import x509
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bins.outbound import send
+from bins.outbound import DNS_THREADS, send
 
 HOST = "hooks.example.test"
 # The targets run on loopback, which the guard refuses unless it is opened.
@@ -350,6 +351,30 @@ async def test_it_says_when_the_connection_is_refused():
 async def test_it_says_when_a_name_does_not_resolve():
     result = await send("GET", "http://nowhere.example.test/", resolver=resolver({}))
     assert result.error == "could not resolve nowhere.example.test"
+
+
+async def test_a_dns_that_never_answers_holds_none_of_the_loops_threads(monkeypatch):
+    # The loop's default threads run every off_loop() database query.
+    release, asked = threading.Event(), []
+
+    def stuck(host, port, *args, **kwargs):
+        asked.append(host)
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    loop = asyncio.get_running_loop()
+    try:
+        urls = [f"http://n{number}.example.test/" for number in range(40)]
+        sends = [asyncio.create_task(send("GET", url, timeout=0.5)) for url in urls]
+        await asyncio.sleep(0.1)
+        async with asyncio.timeout(2):
+            assert await loop.run_in_executor(None, lambda: "free") == "free"
+        results = await asyncio.gather(*sends)
+    finally:
+        release.set()
+    assert {result.error for result in results} == {"timed out after 0.5 s"}
+    assert len(asked) <= DNS_THREADS
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "hooks/x"])
