@@ -158,7 +158,8 @@ def backoff(attempts, base=None, most=None):
 
 
 def succeeded(result):
-    """A delivery is done when the target answered 2xx (after redirects)."""
+    """A delivery is done when the target answered 2xx. Redirects are not followed
+    (bins.outbound): a 3xx is not delivered."""
     status = result.get("status")
     return not result.get("error") and status is not None and 200 <= status < 300
 

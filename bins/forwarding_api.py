@@ -41,7 +41,7 @@ async def replays_collection(request, bin, level, request_id):
         method, url, headers, body, edited = replays.prepare(parse_json_body(request), row, masked)
     except forwarding.BadForwarding as problem:
         raise ApiError(400, "invalid_replay", str(problem)) from None
-    result = await outbound.send(method, url, headers, body)
+    result = await outbound.send(method, url, headers, body, follow_redirects=True)
     metrics.replays.inc()
     replay = await off_loop(replays.save)(
         row.id, method, url, headers, body, edited, result.to_json()

@@ -6,8 +6,8 @@
     stored = result.to_json()  # for a JSONField
 
     send(method, url, headers=(), body=b"", *, timeout=None, max_response_bytes=None,
-         resolver=None, allow=None) -> Result(status, headers, body, body_truncated,
-                                              duration_ms, error)
+         resolver=None, allow=None, follow_redirects=False)
+        -> Result(status, headers, body, body_truncated, duration_ms, error)
     check_address(ip, allow=()) -> None, or why `ip` is refused
 
 send() does not raise for anything the network or the target does: every failure is a
@@ -29,7 +29,10 @@ of every redirect hop passes it. HTTPS still sends SNI and verifies the certific
 against the URL's host name (the system CA store; SSL_CERT_FILE is honoured).
 HTTP(S)_PROXY is not used.
 
-Redirects: up to 5 are followed, as browsers and httpx do: 303, and 301 or 302 after a POST,
+Redirects are not followed unless asked (follow_redirects): the Result is the 3xx, with
+its Location. Forwarding and the proxy do not follow them: a 301 or 302 turns a POST into a
+GET without its body, and the 2xx that came of that would count as delivered. Replay does:
+up to 5 are followed, as browsers and httpx do: 303, and 301 or 302 after a POST,
 become a GET without body; 307 and 308 keep method and body; Authorization, Cookie and
 Proxy-Authorization are dropped when the origin changes. A hop the guard refuses is never
 fetched: the Result is the 3xx, with an error saying why it was not followed.
@@ -192,8 +195,10 @@ async def send(
     max_response_bytes=None,
     resolver=None,
     allow=None,
+    follow_redirects=False,
 ):
-    """Send one request (following redirects) and return its Result; see the module."""
+    """Send one request (following redirects if asked) and return its Result; see the
+    module."""
     timeout = settings.INSPECTOR_OUTBOUND_TIMEOUT if timeout is None else timeout
     if max_response_bytes is None:
         max_response_bytes = settings.INSPECTOR_OUTBOUND_MAX_RESPONSE
@@ -204,21 +209,23 @@ async def send(
     started = time.monotonic()
     try:
         async with asyncio.timeout(timeout):
-            result = await _follow(method, url, headers, body or b"", backend, max_response_bytes)
+            result = await _follow(
+                method, url, headers, body or b"", backend, max_response_bytes, follow_redirects
+            )
     except TimeoutError:
         result = Result(error=f"timed out after {timeout:g} s")
     result.duration_ms = round((time.monotonic() - started) * 1000)
     return result
 
 
-async def _follow(method, url, headers, body, backend, cap):
+async def _follow(method, url, headers, body, backend, cap, follow_redirects):
     headers = _passed_on(headers)
     pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl.create_default_context(), network_backend=backend, retries=0
     )
     async with pool:
         redirect = None
-        for _ in range(MAX_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + 1 if follow_redirects else 1):
             try:
                 url = httpx.URL(url)
                 result = await _exchange(pool, method, url, headers, body, cap)
@@ -229,7 +236,7 @@ async def _follow(method, url, headers, body, backend, cap):
                     return Result(error=str(failure))
                 return dataclasses.replace(redirect, error=f"{failure} (after a redirect to {url})")
             location = _header(result.headers, "location")
-            if result.status not in REDIRECT_STATUSES or location is None:
+            if not follow_redirects or result.status not in REDIRECT_STATUSES or location is None:
                 return result
             redirect = result
             try:

@@ -131,7 +131,17 @@ function answerLine(answer) {
     const status = answer.status ? `${answer.status}, then ` : "";
     return el("span", { class: "answer-error" }, `${status}${answer.error}${took}`);
   }
-  return el("span", { class: "answer-status" }, el("strong", null, String(answer.status)), took);
+  // Forwarding follows no redirect: say where it pointed.
+  const location = answer.status >= 300 && answer.status < 400
+    ? (answer.headers || []).find(([name]) => name.toLowerCase() === "location")?.[1]
+    : null;
+  return el(
+    "span",
+    { class: "answer-status" },
+    el("strong", null, String(answer.status)),
+    location ? ` → ${latin1ToDisplay(location)} (not followed)` : null,
+    took,
+  );
 }
 
 async function retryNow(delivery, button) {

@@ -334,6 +334,38 @@ async def test_deliveries_are_listed_with_attempts_and_retried_now(
     assert_error(await async_client.post(f"{base}/999/retry"), 404, "delivery_not_found")
 
 
+async def test_a_redirect_is_not_followed_by_forwarding_nor_the_proxy_but_is_by_replay(
+    async_client, capture, target, reachable
+):
+    # Followed, a 302 would turn the POST into a GET without its body, then count as done.
+    moved = (302, [["Location", "/elsewhere"]], b"")
+    bin = await forwarding_to(target.url)
+    _, request_id = await captured_id(capture, bin.id)
+    base = f"/api/bins/{bin.id}/requests/{request_id}/deliveries"
+    (delivery,) = (await async_client.get(base)).json()["deliveries"]
+    target.answers.append(moved)
+    retried = (await async_client.post(f"{base}/{delivery['id']}/retry")).json()
+    (tried,) = retried["attempts"]
+    assert (retried["state"], tried["status"], tried["outcome"]) == ("pending", 302, "rejected")
+    assert ["Location", "/elsewhere"] in tried["headers"]
+    assert len(target.received) == 1
+
+    proxy = await forwarding_to(target.url, proxy=True)
+    target.answers.append(moved)
+    answer, _ = await captured_id(capture, proxy.id)
+    assert (answer["status"], answer["headers"][b"Location"]) == (302, b"/elsewhere")
+    assert len(target.received) == 2
+
+    target.answers += [moved, (200, [], b"landed")]
+    replays = f"/api/bins/{bin.id}/requests/{request_id}/replays"
+    replay = (await post(async_client, replays, {"url": target.url})).json()
+    assert (replay["response"]["status"], replay["response"]["body"]) == (200, "landed")
+    assert [r[:2] for r in target.received[2:]] == [
+        ("POST", "/in/github?delivery=7"),
+        ("GET", "/elsewhere"),
+    ]
+
+
 async def test_the_worker_forwards_each_capture_and_tells_the_bin_s_pages(
     capture, open_socket, target, reachable, settings
 ):
