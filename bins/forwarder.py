@@ -47,17 +47,22 @@ async def send_delivery(delivery, trigger, request=None, timeout=None):
     attempt and tell the bin's viewers. Returns (delivery, attempt), or None when
     the lease was lost meanwhile."""
     request = request or delivery.request
-    url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
+    try:
+        url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
+    except forwarding.BadForwarding as problem:
+        # Never sendable: one attempt says why, and the delivery fails.
+        result = outbound.Result(error=str(problem))
+        return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger, True)
     headers = forwarding.onward_headers(request.headers, forwarding.hops(request.headers))
     result = await outbound.send(request.method, url, headers, bytes(request.body), timeout=timeout)
     return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger)
 
 
-async def finish(delivery_id, lease, result, trigger):
+async def finish(delivery_id, lease, result, trigger, give_up=False):
     metrics.forward_attempts.labels(forwarding.outcome(result)).inc()
     for tries in range(1, RECORD_TRIES + 1):
         try:
-            recorded = await record(delivery_id, lease, result, trigger)
+            recorded = await record(delivery_id, lease, result, trigger, give_up=give_up)
             break
         except DatabaseError:
             if tries == RECORD_TRIES:

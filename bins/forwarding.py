@@ -18,10 +18,11 @@ that dies leaves its leases to expire, and the delivery is sent again then.
 """
 
 import ipaddress
+import re
 import secrets
 from datetime import timedelta
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -56,15 +57,28 @@ class Forwarding(NamedTuple):
         return bool(self.proxy_on) and self.count > 0
 
 
-def target_url(base, path, query):
-    """The URL a request goes to: the target, then its path below the bin and query
-    (as inspector-relay does)."""
-    url = base.rstrip("/") + (path if path.startswith("/") or not path else "/" + path)
-    return url + ("?" + query if query else "")
-
-
 class BadForwarding(ValueError):
     """A target or a replay that cannot be sent; the message says why."""
+
+
+# A "." or ".." path segment, also percent-encoded: the client (and many servers) would
+# resolve it, and the request would reach a path above the target's own.
+DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?=/|$)", re.IGNORECASE)
+
+
+def target_url(base, path, query):
+    """The URL a request goes to: the target, then its path below the bin, then the
+    target's query and the request's (as inspector-relay does). BadForwarding for a
+    path with a dot segment, which would climb above the target's path."""
+    if DOT_SEGMENT.search(path):
+        raise BadForwarding(
+            f"not sent: the path {path[:200]} holds a . or .. segment, which would reach "
+            "above the target's path"
+        )
+    parts = urlsplit(base)
+    path = path if path.startswith("/") or not path else "/" + path
+    queries = "&".join(part for part in (parts.query, query) if part)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, queries, ""))
 
 
 def hops(headers):
@@ -295,10 +309,11 @@ def load_for_proxy(delivery_id):
     return Delivery.objects.select_related("target").filter(pk=delivery_id).first()
 
 
-def record(delivery_id, lease, result, trigger, now=None):
-    """Record an attempt of a delivery leased under `lease`, and move it on. Returns
-    (the delivery, its request's bin id), or None when the lease was lost (the
-    delivery or its target was deleted, or the lease ran out and another took it)."""
+def record(delivery_id, lease, result, trigger, now=None, give_up=False):
+    """Record an attempt of a delivery leased under `lease`, and move it on (to
+    failed, if it failed and `give_up`: it can never be sent). Returns (the delivery,
+    its request's bin id), or None when the lease was lost (the delivery or its
+    target was deleted, or the lease ran out and another took it)."""
     now = now or timezone.now()
     with transaction.atomic():
         delivery = (
@@ -314,7 +329,8 @@ def record(delivery_id, lease, result, trigger, now=None):
         if succeeded(result):
             delivery.state = Delivery.DELIVERED
         elif (
-            trigger == Attempt.PROXY
+            give_up
+            or trigger == Attempt.PROXY
             or delivery.state == Delivery.FAILED
             or delivery.attempts >= settings.INSPECTOR_FORWARD_ATTEMPTS
         ):

@@ -366,6 +366,26 @@ async def test_a_redirect_is_not_followed_by_forwarding_nor_the_proxy_but_is_by_
     ]
 
 
+async def test_a_path_climbing_above_the_target_s_is_never_sent(
+    async_client, capture, target, reachable
+):
+    bin = await forwarding_to(target.url)
+    _, request_id = await captured_id(capture, bin.id, path="/../../admin")
+    base = f"/api/bins/{bin.id}/requests/{request_id}/deliveries"
+    (delivery,) = (await async_client.get(base)).json()["deliveries"]
+    tried = (await async_client.post(f"{base}/{delivery['id']}/retry")).json()
+    assert tried["state"] == "failed"  # it never can be sent: no retries
+    assert "would reach above the target's path" in tried["attempts"][0]["error"]
+
+    proxy = await forwarding_to(target.url, proxy=True)
+    answer, _ = await captured_id(capture, proxy.id, path="/%2e%2e/admin")
+    assert answer["status"] == 502
+
+    replays = f"/api/bins/{bin.id}/requests/{request_id}/replays"
+    assert_error(await post(async_client, replays, {"url": target.url}), 400, "invalid_replay")
+    assert target.received == []
+
+
 async def test_the_worker_forwards_each_capture_and_tells_the_bin_s_pages(
     capture, open_socket, target, reachable, settings
 ):

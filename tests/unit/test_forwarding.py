@@ -34,6 +34,16 @@ from bins.replays import prepare
         ("https://t.example", "/", "", "https://t.example/"),
         ("https://t.example/in", "x", "", "https://t.example/in/x"),
         ("https://t.example/in", "/a%2Fb", "q=%20", "https://t.example/in/a%2Fb?q=%20"),
+        # The target's query first, then the request's.
+        (
+            "https://t.example/m?key=K&token=T",
+            "/x",
+            "a=1",
+            "https://t.example/m/x?key=K&token=T&a=1",
+        ),
+        ("https://t.example/m/?key=K", "", "", "https://t.example/m?key=K"),
+        ("https://t.example?key=K", "/x", "", "https://t.example/x?key=K"),
+        ("https://t.example/in", "/.../..a/.b", "", "https://t.example/in/.../..a/.b"),
     ],
 )
 def test_it_sends_to_the_target_then_the_path_below_the_bin_and_the_query(base, path, query, url):
@@ -82,6 +92,14 @@ def test_a_capture_url_of_this_inspector_is_refused_as_a_target(url, bases):
 )
 def test_other_urls_of_this_host_or_other_hosts_are_not(url):
     refuse_own_capture_url(url, ["https://inspector.example"])
+
+
+@pytest.mark.parametrize(
+    "path", ["/../admin", "/x/../../admin", "/..", "/./x", "/%2e%2E/admin", "/.%2e/x", "/x/%2E"]
+)
+def test_a_path_that_would_climb_above_the_target_s_is_refused(path):
+    with pytest.raises(BadForwarding, match="would reach above the target's path"):
+        target_url("https://t.example/hooks/secret", path, "")
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap():
