@@ -42,10 +42,29 @@ load_for_proxy = off_loop(forwarding.load_for_proxy)
 record = off_loop(forwarding.record)
 
 
+# Sends that went on after their caller was cancelled; stop() waits for them.
+_unfinished = set()
+
+
+async def shielded(coroutine):
+    """Run `coroutine` to its end even if the caller is cancelled (a client gone, the
+    server stopping): a cancel between a send and its record would lose the attempt,
+    and the delivery would be sent again when its lease ends. Every send is bounded
+    by the outbound timeout, so this ends too."""
+    task = asyncio.ensure_future(coroutine)
+    _unfinished.add(task)
+    task.add_done_callback(_unfinished.discard)
+    return await asyncio.shield(task)
+
+
 async def send_delivery(delivery, trigger, request=None, timeout=None):
     """Send a leased delivery of `request` (its own request by default), record the
-    attempt and tell the bin's viewers. Returns (delivery, attempt), or None when
-    the lease was lost meanwhile."""
+    attempt and tell the bin's viewers; shielded from cancels. Returns (the outbound
+    Result, (delivery, attempt) or None when the lease was lost meanwhile)."""
+    return await shielded(_send_delivery(delivery, trigger, request, timeout))
+
+
+async def _send_delivery(delivery, trigger, request, timeout):
     request = request or delivery.request
     try:
         url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
@@ -151,6 +170,8 @@ async def stop():
     if _forwarder is not None and _forwarder.loop is asyncio.get_running_loop():
         await _forwarder.close()
         _forwarder = None
+    if mine := [task for task in _unfinished if task.get_loop() is asyncio.get_running_loop()]:
+        await asyncio.wait(mine, timeout=settings.INSPECTOR_OUTBOUND_TIMEOUT + 5)
 
 
 # --- the proxy ---------------------------------------------------------------------

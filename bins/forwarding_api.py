@@ -41,13 +41,17 @@ async def replays_collection(request, bin, level, request_id):
         method, url, headers, body, edited = replays.prepare(parse_json_body(request), row, masked)
     except forwarding.BadForwarding as problem:
         raise ApiError(400, "invalid_replay", str(problem)) from None
-    result = await outbound.send(method, url, headers, body, follow_redirects=True)
-    metrics.replays.inc()
-    replay = await off_loop(replays.save)(
-        row.id, method, url, headers, body, edited, result.to_json()
-    )
+    replay = await forwarder.shielded(send_replay(row.id, method, url, headers, body, edited))
     await live.publish(bin.id, live.replay_created(shown(replays.replay_json(replay), bin)))
     return JsonResponse(shown(replays.replay_json(replay, whole=True), bin), status=201)
+
+
+async def send_replay(request_id, method, url, headers, body, edited):
+    result = await outbound.send(method, url, headers, body, follow_redirects=True)
+    metrics.replays.inc()
+    return await off_loop(replays.save)(
+        request_id, method, url, headers, body, edited, result.to_json()
+    )
 
 
 @endpoint("GET")

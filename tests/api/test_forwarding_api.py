@@ -24,6 +24,7 @@ class LocalTarget:
     def __init__(self):
         self.received = []
         self.answers = []
+        self.gate = None  # an asyncio.Event to wait for before answering, if set
 
     async def start(self):
         self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
@@ -40,6 +41,8 @@ class LocalTarget:
             body = await reader.readexactly(length)
             method, target, _ = line.split(" ")
             self.received.append((method, target, headers, body))
+            if self.gate is not None:
+                await self.gate.wait()
             status, extra, answer = self.answers.pop(0) if self.answers else (200, [], b"ok")
             lines = [f"HTTP/1.1 {status} X", *(f"{n}: {v}" for n, v in extra)]
             lines += [f"Content-Length: {len(answer)}", "Connection: close"]
@@ -384,6 +387,26 @@ async def test_a_path_climbing_above_the_target_s_is_never_sent(
     replays = f"/api/bins/{bin.id}/requests/{request_id}/replays"
     assert_error(await post(async_client, replays, {"url": target.url}), 400, "invalid_replay")
     assert target.received == []
+
+
+async def test_a_send_cancelled_midway_is_still_recorded(async_client, capture, target, reachable):
+    # A client that goes away during "retry now", a proxy's sender, a stopping server.
+    bin = await forwarding_to(target.url)
+    _, request_id = await captured_id(capture, bin.id)
+    (delivery,) = [d async for d in Delivery.objects.all()]
+    target.gate = asyncio.Event()
+    retry = f"/api/bins/{bin.id}/requests/{request_id}/deliveries/{delivery.id}/retry"
+    call = asyncio.create_task(async_client.post(retry))
+    await target.wait_for(1)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    target.gate.set()
+    async with asyncio.timeout(10):
+        while not await Attempt.objects.filter(delivery=delivery).aexists():
+            await asyncio.sleep(0.02)
+    await delivery.arefresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.lease) == ("delivered", 1, "")
 
 
 async def test_the_worker_forwards_each_capture_and_tells_the_bin_s_pages(
