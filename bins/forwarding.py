@@ -26,7 +26,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Func, JSONField, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from . import outbound
@@ -354,17 +356,52 @@ def deliveries_of(request_id):
         Delivery.objects.filter(request_id=request_id).select_related("target").order_by("id")
     )
     attempts = {}
-    for attempt in Attempt.objects.filter(delivery__in=rows).order_by("id"):
+    for attempt in summarised(Attempt.objects.filter(delivery__in=rows)).order_by("id"):
         attempts.setdefault(attempt.delivery_id, []).append(attempt)
     for row in rows:
         row.tried = attempts.get(row.id, [])
     return rows
 
 
+class WithoutBody(Func):
+    """A stored Result (to_json()) without its body, in SQL."""
+
+    template = "json_remove(%(expressions)s, '$.body')"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s - 'body')", **extra)
+
+
+def summarised(rows):
+    """Attempts or replays with their `result` read without its body (an answer may
+    be a MiB, and lists show 2,048 characters of it): `result` is deferred, and
+    answer() puts together what answer_summary() needs."""
+    body = KT("result__body")
+    return rows.defer("result").annotate(
+        result_head=WithoutBody("result"),
+        body_start=Substr(body, 1, PREVIEW_CHARS + 1),
+        body_chars=Length(body),
+    )
+
+
+def answer(row):
+    """The result of an attempt or a replay, whole, or as summarised() read it."""
+    if not hasattr(row, "result_head"):
+        return row.result
+    head = row.result_head
+    # Results stored before they carried body_size: near enough, from the length.
+    chars = row.body_chars or 0
+    size = chars * 3 // 4 if head.get("body_base64") else chars
+    return {"body_size": size, **head, "body": row.body_start or ""}
+
+
 # --- JSON ------------------------------------------------------------------------
 
 
 def body_size(result):
+    if "body_size" in result:
+        return result["body_size"]
     body = result.get("body") or ""
     if result.get("body_base64"):
         return len(body) * 3 // 4 - body[-2:].count("=")
@@ -372,8 +409,8 @@ def body_size(result):
 
 
 def answer_summary(result):
-    """An outbound Result (to_json()) without its whole body: lists and events stay
-    small; the start of a text body is in `body_preview`."""
+    """An outbound Result (to_json(), or answer()) without its whole body: lists and
+    events stay small; the start of a text body is in `body_preview`."""
     text = None if result.get("body_base64") else (result.get("body") or "")
     return {
         "status": result.get("status"),
@@ -388,12 +425,13 @@ def answer_summary(result):
 
 
 def attempt_json(attempt):
+    result = answer(attempt)
     return {
         "id": attempt.pk,
         "at": iso(attempt.at),
         "trigger": attempt.trigger,
-        "outcome": outcome(attempt.result),
-        **answer_summary(attempt.result),
+        "outcome": outcome(result),
+        **answer_summary(result),
     }
 
 

@@ -41,17 +41,16 @@ async def replays_collection(request, bin, level, request_id):
         method, url, headers, body, edited = replays.prepare(parse_json_body(request), row, masked)
     except forwarding.BadForwarding as problem:
         raise ApiError(400, "invalid_replay", str(problem)) from None
-    replay = await forwarder.shielded(send_replay(row.id, method, url, headers, body, edited))
+    replay = await forwarder.shielded(send_replay(row, method, url, headers, body, edited))
     await live.publish(bin.id, live.replay_created(shown(replays.replay_json(replay), bin)))
-    return JsonResponse(shown(replays.replay_json(replay, whole=True), bin), status=201)
+    whole = replays.replay_json(replay, whole=True, original=row.body)
+    return JsonResponse(shown(whole, bin), status=201)
 
 
-async def send_replay(request_id, method, url, headers, body, edited):
+async def send_replay(row, method, url, headers, body, edited):
     result = await outbound.send(method, url, headers, body, follow_redirects=True)
     metrics.replays.inc()
-    return await off_loop(replays.save)(
-        request_id, method, url, headers, body, edited, result.to_json()
-    )
+    return await off_loop(replays.save)(row, method, url, headers, body, edited, result.to_json())
 
 
 @endpoint("GET")
@@ -60,7 +59,7 @@ async def replay_resource(request, bin, level, request_id, replay_id):
     replay = await Replay.objects.filter(request_id=row.id, pk=replay_id).afirst()
     if replay is None:
         raise ApiError(404, "replay_not_found", "There is no replay with this id of this request.")
-    return JsonResponse(shown(replays.replay_json(replay, whole=True), bin))
+    return JsonResponse(shown(replays.replay_json(replay, whole=True, original=row.body), bin))
 
 
 # --- deliveries --------------------------------------------------------------------

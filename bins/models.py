@@ -255,11 +255,12 @@ class Replay(models.Model):
         CapturedRequest, on_delete=models.DO_NOTHING, related_name="replays", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
-    # What was sent: the whole URL, the method, [name, value] headers, the body bytes.
+    # What was sent: the whole URL, the method, [name, value] headers, the body bytes
+    # (null: the request's own, kept once, not once per replay).
     method = models.CharField(max_length=64)
     url = models.TextField()
     headers = models.JSONField(default=list)
-    body = models.BinaryField(default=b"")
+    body = models.BinaryField(null=True, default=None)
     edited = models.BooleanField(default=False)
     # bins.outbound.Result.to_json()
     result = models.JSONField()

@@ -111,6 +111,7 @@ class Result:
             "headers": self.headers,
             "body": base64.b64encode(self.body).decode("ascii") if text is None else text,
             "body_base64": text is None,
+            "body_size": len(self.body),  # for lists, which read no body (forwarding.summarised)
             "body_truncated": self.body_truncated,
             "duration_ms": self.duration_ms,
             "error": self.error,

@@ -11,13 +11,16 @@ import binascii
 import re
 
 from django.conf import settings
+from django.db import transaction
 
 from .forwarding import (
     BadForwarding,
+    answer,
     answer_summary,
     clean_url,
     hops,
     onward_headers,
+    summarised,
     target_url,
 )
 from .models import Replay
@@ -25,6 +28,7 @@ from .serializers import as_text, iso, mask
 
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110
 MAX_HEADERS = 200
+MAX_REPLAYS = 50  # kept per request, the newest
 MAX_PATH = 8000
 FIELDS = {"url", "method", "path", "query_string", "headers", "body", "body_base64"}
 
@@ -117,27 +121,37 @@ def prepare(data, captured, masked=frozenset()):
     return method, target_url(base, path, query), headers, body, edited
 
 
-def save(request_id, method, url, headers, body, edited, result):
-    return Replay.objects.create(
-        request_id=request_id,
-        method=method,
-        url=url,
-        headers=headers,
-        body=body,
-        edited=edited,
-        result=result,
-    )
+def save(captured, method, url, headers, body, edited, result):
+    """Keep a replay of `captured`: its body only when it differs from the request's,
+    and the request's newest MAX_REPLAYS replays only (the oldest go)."""
+    with transaction.atomic():
+        replay = Replay.objects.create(
+            request_id=captured.id,
+            method=method,
+            url=url,
+            headers=headers,
+            body=None if body == bytes(captured.body) else body,
+            edited=edited,
+            result=result,
+        )
+        mine = Replay.objects.filter(request_id=captured.id)
+        oldest_kept = mine.order_by("-id").values_list("id", flat=True)[MAX_REPLAYS - 1 :][:1]
+        if oldest_kept:
+            mine.filter(id__lt=oldest_kept[0])._raw_delete(mine.db)
+    return replay
 
 
 def replays_of(request_id, limit):
-    """A request's newest replays, newest first, without their bodies."""
-    rows = Replay.objects.filter(request_id=request_id).defer("body").order_by("-id")
-    return list(rows[:limit])
+    """A request's newest replays, newest first, without their bodies nor the whole
+    answers."""
+    rows = summarised(Replay.objects.filter(request_id=request_id).defer("body"))
+    return list(rows.order_by("-id")[:limit])
 
 
-def replay_json(replay, whole=False):
+def replay_json(replay, whole=False, original=b""):
     """A Replay: what was sent and what came back. Lists and events carry a summary
-    (answer_summary); `whole` adds both bodies."""
+    (answer_summary); `whole` adds both bodies (`original`: the request's, sent when
+    the replay kept none)."""
     data = {
         "id": replay.pk,
         "request": replay.request_id,
@@ -146,10 +160,10 @@ def replay_json(replay, whole=False):
         "url": replay.url,
         "headers": replay.headers,
         "edited": replay.edited,
-        "response": answer_summary(replay.result),
+        "response": answer_summary(answer(replay)),
     }
     if whole:
-        body = bytes(replay.body)
+        body = bytes(original if replay.body is None else replay.body)
         data["body_size"] = len(body)
         data["body_text"] = as_text(body)
         data["body_base64"] = base64.b64encode(body).decode("ascii")

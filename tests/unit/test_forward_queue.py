@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bins import forwarding
+from bins import forwarding, replays
 from bins.capture import build_request
 from bins.models import Attempt, Bin, CapturedRequest, Delivery, ForwardTarget, Replay
 from bins.outbound import Result
@@ -232,3 +232,41 @@ def test_deleting_a_request_a_target_or_the_bin_takes_their_deliveries():
     assert [d.target.url for d in Delivery.objects.all()] == ["https://b.example"]
     Bin.objects.filter(pk=bin.pk).delete()
     assert not Delivery.objects.exists() and not ForwardTarget.objects.exists()
+
+
+def test_lists_read_previews_of_answers_never_whole_ones():
+    bin = forwarding_bin("https://a.example")
+    (delivery,) = deliveries(bin)
+    big = Result(status=500, body=("é" + "x" * 1_000_000).encode()).to_json()
+    attempt(delivery.id, big)
+    binary = Result(status=200, body=b"\xff" * 3000).to_json()
+    request = CapturedRequest.objects.get()
+    replays.save(request, "POST", "https://x", [], b"{}", False, binary)
+
+    (listed,) = forwarding.deliveries_of(delivery.request_id)
+    (tried,) = listed.tried
+    assert "result" in tried.get_deferred_fields()
+    shown = forwarding.attempt_json(tried)
+    assert shown["body_preview"] == "é" + "x" * 2047 and shown["body_preview_truncated"]
+    assert (shown["body_size"], shown["status"], shown["outcome"]) == (1_000_002, 500, "rejected")
+    (replay,) = replays.replays_of(request.id, 10)
+    assert "result" in replay.get_deferred_fields()
+    answer = replays.replay_json(replay)["response"]
+    assert (answer["body_preview"], answer["body_size"], answer["status"]) == (None, 3000, 200)
+
+
+def test_a_replay_keeps_a_body_only_when_it_differs_and_a_request_keeps_its_newest_fifty():
+    bin = Bin.objects.create()
+    (request,) = store_batch([record_for(bin, body=b'{"n": 1}')])
+    request = CapturedRequest.objects.get(pk=request.id)
+    same = replays.save(request, "POST", "https://x", [], b'{"n": 1}', True, OK)
+    other = replays.save(request, "POST", "https://x", [], b"edited", True, OK)
+    assert Replay.objects.get(pk=same.pk).body is None
+    assert bytes(Replay.objects.get(pk=other.pk).body) == b"edited"
+    shown = replays.replay_json(Replay.objects.get(pk=same.pk), whole=True, original=request.body)
+    assert shown["body_text"] == '{"n": 1}' and shown["body_size"] == 8
+    for _ in range(replays.MAX_REPLAYS):
+        newest = replays.save(request, "GET", "https://x", [], b"", True, OK)
+    kept = list(Replay.objects.order_by("id").values_list("id", flat=True))
+    assert len(kept) == replays.MAX_REPLAYS and kept[-1] == newest.pk
+    assert same.pk not in kept and other.pk not in kept

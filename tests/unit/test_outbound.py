@@ -129,6 +129,7 @@ def test_it_stores_a_utf8_body_as_text():
         "headers": [["Content-Type", "text/plain"]],
         "body": "héllo",
         "body_base64": False,
+        "body_size": 6,  # bytes
         "body_truncated": False,
         "duration_ms": 0,
         "error": None,
