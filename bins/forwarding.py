@@ -306,6 +306,16 @@ def claim_now(delivery_id, request_id):
     return Delivery.objects.select_related("request", "target").get(pk=delivery_id)
 
 
+def pause_deliveries(target_id, paused):
+    """Park a disabled target's waiting deliveries (state paused), or put them back:
+    the workers' claim reads only pending ones, by the due index, and would otherwise
+    read past them on every poll in every process."""
+    before, after = (
+        (Delivery.PENDING, Delivery.PAUSED) if paused else (Delivery.PAUSED, Delivery.PENDING)
+    )
+    Delivery.objects.filter(target_id=target_id, state=before).update(state=after)
+
+
 def load_for_proxy(delivery_id):
     """The proxied delivery with its target, or None if it went meanwhile."""
     return Delivery.objects.select_related("target").filter(pk=delivery_id).first()
@@ -339,7 +349,8 @@ def record(delivery_id, lease, result, trigger, now=None, give_up=False):
             # The proxy's sender got the answer and retries on its own.
             delivery.state = Delivery.FAILED
         else:
-            delivery.state = Delivery.PENDING
+            # Paused if its target was disabled while it was being sent.
+            delivery.state = Delivery.PENDING if delivery.target.enabled else Delivery.PAUSED
             delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts))
         delivery.lease, delivery.leased_until = "", None
         attempt = Attempt.objects.create(delivery=delivery, at=now, trigger=trigger, result=result)

@@ -142,6 +142,8 @@ def change_target(bin_id, target_id, changes):
             for name, value in changes.items():
                 setattr(target, name, value)
             target.save(update_fields=list(changes))
+            if "enabled" in changes:
+                forwarding.pause_deliveries(target.pk, paused=not target.enabled)
         recount(bin_id)
     return target
 

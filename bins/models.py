@@ -191,8 +191,14 @@ class Delivery(models.Model):
     """One captured request on its way to one target: created with the request, in
     the writer's transaction, then tried until delivered or out of attempts."""
 
-    PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-    STATES = [(PENDING, "pending"), (DELIVERED, "delivered"), (FAILED, "failed")]
+    # Paused: waiting for its target to be enabled again, out of the due index.
+    PENDING, DELIVERED, FAILED, PAUSED = "pending", "delivered", "failed", "paused"
+    STATES = [
+        (PENDING, "pending"),
+        (DELIVERED, "delivered"),
+        (FAILED, "failed"),
+        (PAUSED, "paused"),
+    ]
 
     request = models.ForeignKey(
         CapturedRequest, on_delete=models.DO_NOTHING, related_name="deliveries", db_index=False

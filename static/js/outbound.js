@@ -16,7 +16,7 @@ import {
 } from "./common.js";
 
 const LAST_URL = "inspector.replay-url";
-const STATES = { pending: "Pending", delivered: "Delivered", failed: "Failed" };
+const STATES = { pending: "Pending", paused: "Paused (target off)", delivered: "Delivered", failed: "Failed" };
 
 let shown = null; // {req, section, apiBase, canEdit}
 

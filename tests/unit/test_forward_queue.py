@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bins import forwarding, replays
 from bins.capture import build_request
+from bins.forwarding_api import change_target
 from bins.models import Attempt, Bin, CapturedRequest, Delivery, ForwardTarget, Replay
 from bins.outbound import Result
 from bins.queries import delete_requests
@@ -134,6 +135,26 @@ def test_deliveries_not_due_or_to_a_disabled_target_wait():
     assert forwarding.claim_due(5) == []
     ForwardTarget.objects.update(enabled=True)
     assert [d.id for d in forwarding.claim_due(5)] == [delivery.id]
+
+
+def test_switching_a_target_off_parks_its_waiting_deliveries_out_of_the_due_index():
+    bin = forwarding_bin("https://a.example", "https://b.example")
+    off, on = ForwardTarget.objects.order_by("position")
+    store_batch([record_for(bin, n) for n in range(3)])
+    first = Delivery.objects.filter(target=off).order_by("id").first()
+    sending = forwarding.claim_now(first.id, first.request_id)
+    change_target(bin.id, off.id, {"enabled": False})
+    assert (
+        list(Delivery.objects.filter(target=off).values_list("state", flat=True)) == ["paused"] * 3
+    )
+    # One was being sent meanwhile: it stays parked when its failed attempt is recorded.
+    done, _ = forwarding.record(sending.id, sending.lease, DOWN, Attempt.AUTO)
+    assert (done.state, done.attempts) == ("paused", 1)
+    assert {d.target_id for d in forwarding.claim_due(10)} == {on.id}
+
+    change_target(bin.id, off.id, {"enabled": True})
+    Delivery.objects.filter(target=off).update(next_attempt_at=timezone.now())
+    assert len(forwarding.claim_due(10)) == 3
 
 
 def attempt(delivery_id, result, trigger=Attempt.AUTO):
