@@ -86,7 +86,8 @@ def har_entry(row, masked, judge=None):
 
 def har_response(row):
     """(HAR response, its wait in ms): the answer the bin chose (bins.rules), as sent,
-    or Inspector's own. A connection closed unanswered is status 0, as browsers
+    the forward target's for a proxy (`_proxy`, and `_error` for our 502), or
+    Inspector's own. A connection closed unanswered is status 0, as browsers
     record it."""
     sent = rules.sent(row.response, row)
     if sent is None:
@@ -99,6 +100,9 @@ def har_response(row):
             "headers": [["Content-Type", "application/json"]],
         }
     content = {"size": len(sent["body"].encode()), "mimeType": "", "text": sent["body"]}
+    if sent.get("body_base64"):  # a proxy's answer that is not text
+        content["size"] = len(base64.b64decode(sent["body"]))
+        content["encoding"] = "base64"
     for name, value in sent["headers"]:
         if name.lower() == "content-type":
             content["mimeType"] = value
@@ -113,7 +117,7 @@ def har_response(row):
         "headersSize": -1,
         "bodySize": content["size"],
     }
-    for key in ("rule", "failure"):
+    for key in ("rule", "failure", "proxy", "error"):
         if sent.get(key):
             response[f"_{key}"] = sent[key]
     if sent.get("close"):

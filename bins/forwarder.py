@@ -10,15 +10,18 @@ more and waits for what it is sending, so that a restart never sends it again.
 """
 
 import asyncio
+import base64
 import contextlib
+import json
 import logging
 
 from django.conf import settings
 from django.db import DatabaseError
 
 from . import forwarding, live, metrics, outbound, responses
-from .models import Attempt
+from .models import Attempt, CapturedRequest
 from .queries import off_loop
+from .serializers import as_text
 
 logger = logging.getLogger(__name__)
 RECORD_TRIES = 3  # a failed write of an attempt is tried again before the lease decides
@@ -40,6 +43,11 @@ claim_due = off_loop(forwarding.claim_due)
 claim_now = off_loop(forwarding.claim_now)
 load_for_proxy = off_loop(forwarding.load_for_proxy)
 record = off_loop(forwarding.record)
+
+
+@off_loop
+def keep_answer(request_id, response):
+    CapturedRequest.objects.filter(pk=request_id).update(response=response)
 
 
 # Sends that went on after their caller was cancelled; stop() waits for them.
@@ -66,22 +74,29 @@ async def send_delivery(delivery, trigger, request=None, timeout=None):
 
 async def _send_delivery(delivery, trigger, request, timeout):
     request = request or delivery.request
+    result, give_up = await _send(delivery, request, timeout)
+    return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger, give_up)
+
+
+async def _send(delivery, request, timeout):
+    """Send `request` to the delivery's target: (the Result, whether it can never be
+    sent, so that the delivery gives up at once)."""
     try:
         url = forwarding.target_url(delivery.target.url, request.path, request.query_string)
     except forwarding.BadForwarding as problem:
-        # Never sendable: one attempt says why, and the delivery fails.
-        result = outbound.Result(error=str(problem))
-        return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger, True)
+        return outbound.Result(error=str(problem)), True
     headers = forwarding.onward_headers(request.headers, forwarding.hops(request.headers))
     result = await outbound.send(request.method, url, headers, bytes(request.body), timeout=timeout)
-    return result, await finish(delivery.pk, delivery.lease, result.to_json(), trigger)
+    return result, False
 
 
-async def finish(delivery_id, lease, result, trigger, give_up=False):
+async def finish(delivery_id, lease, result, trigger, give_up=False, answered=None):
     metrics.forward_attempts.labels(forwarding.outcome(result)).inc()
     for tries in range(1, RECORD_TRIES + 1):
         try:
-            recorded = await record(delivery_id, lease, result, trigger, give_up=give_up)
+            recorded = await record(
+                delivery_id, lease, result, trigger, give_up=give_up, answered=answered
+            )
             break
         except DatabaseError:
             if tries == RECORD_TRIES:
@@ -179,29 +194,71 @@ async def stop():
 
 async def answer_as_proxy(record, id_header):
     """Send a captured request to its bin's first target, within the bin's timeout,
-    record the attempt, and return the answer for the sender: (status, headers,
-    body), the target's own, or a 502 of ours when it gave none."""
+    record the attempt and the answer on the request (what its detail, search and
+    exports show), and return the answer for the sender: (status, headers, body),
+    the target's own, or a 502 of ours (headers None, body a JSON payload) when it
+    gave none. Shielded from cancels, as every send is."""
+    return await shielded(_answer_as_proxy(record, id_header))
+
+
+async def _answer_as_proxy(record, id_header):
     delivery_id, lease, timeout_ms = record.proxy
     delivery = await load_for_proxy(delivery_id)
     if delivery is None:
-        return bad_gateway(record, "the forward target was removed")
-    delivery.lease = lease
-    result, _ = await send_delivery(
-        delivery, Attempt.PROXY, request=record, timeout=timeout_ms / 1000
-    )
+        answer = bad_gateway(record, "the forward target was removed")
+        await keep_answer(record.pk, stored_answer(*answer))
+        return answer
+    result, give_up = await _send(delivery, record, timeout_ms / 1000)
+    answer = proxy_answer(record, result)
+    answered = (record.pk, stored_answer(*answer))
+    await finish(delivery_id, lease, result.to_json(), Attempt.PROXY, give_up, answered)
+    status, headers, body = answer
+    return status, None if headers is None else [*headers, *id_header], body
+
+
+def proxy_answer(record, result):
+    """What the sender of `record` gets for the target's `result` (see answer_as_proxy)."""
     if result.error or result.status is None or result.status < 200:
         return bad_gateway(record, result.error or f"the target answered {result.status}")
     if result.body_truncated:
         cap = settings.INSPECTOR_OUTBOUND_MAX_RESPONSE
         return bad_gateway(record, f"the target's answer is over {cap} bytes")
-    return result.status, [*passed_back(result.headers), *id_header], result.body
+    # A HEAD's answer has no body, and its length is that of the GET: the target's.
+    headers = passed_back(result.headers, keep_length=record.method == "HEAD")
+    return result.status, headers, result.body
 
 
-def passed_back(headers):
+def stored_answer(status, headers, body):
+    """A proxy's answer as the request's `response` (bins.rules keeps a bin's own
+    there): {"proxy": true, status, headers, body (text, or base64 with body_base64),
+    delay_ms, and error for our 502}."""
+    if headers is None:  # ours (ingest.respond)
+        text = json.dumps(body) + "\n"
+        headers = [["content-type", "application/json"], ["cache-control", "no-store"]]
+        extra = {"error": body["error"]["message"]}
+    else:
+        text = as_text(body)
+        headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in headers]
+        extra = {} if text is not None else {"body_base64": True}
+        if text is None:
+            text = base64.b64encode(body).decode("ascii")
+    return {
+        "proxy": True,
+        "status": status,
+        "headers": headers,
+        "body": text,
+        "delay_ms": 0,
+        **extra,
+    }
+
+
+def passed_back(headers, keep_length=False):
     """The target's headers that go back to the sender, as bytes: hop-by-hop ones, those
     its Connection header names, and cookies stay behind. Cookies, as in a bin's own
     answer (bins.responses): they would be set on Inspector's own site. (Every answer
-    also gets nosniff and a sandbox CSP: ingest.send_answer.)"""
+    also gets nosniff and a sandbox CSP: ingest.send_answer.) Content-Length too, as
+    the server writes its own, unless `keep_length` (a HEAD's answer)."""
+    dropped = HOP_BY_HOP - {"content-length"} if keep_length else HOP_BY_HOP
     named = {
         token.strip().lower()
         for name, value in headers
@@ -211,7 +268,7 @@ def passed_back(headers):
     return [
         (name.encode("latin-1"), value.encode("latin-1"))
         for name, value in headers
-        if name.lower() not in HOP_BY_HOP | responses.COOKIES and name.lower() not in named
+        if name.lower() not in dropped | responses.COOKIES and name.lower() not in named
     ]
 
 

@@ -321,13 +321,18 @@ def load_for_proxy(delivery_id):
     return Delivery.objects.select_related("target").filter(pk=delivery_id).first()
 
 
-def record(delivery_id, lease, result, trigger, now=None, give_up=False):
+def record(delivery_id, lease, result, trigger, now=None, give_up=False, answered=None):
     """Record an attempt of a delivery leased under `lease`, and move it on (to
-    failed, if it failed and `give_up`: it can never be sent). Returns (the delivery,
-    its request's bin id), or None when the lease was lost (the delivery or its
-    target was deleted, or the lease ran out and another took it)."""
+    failed, if it failed and `give_up`: it can never be sent); `answered`, (request
+    id, response), stores what a proxy answered on its request in the same
+    transaction. Returns (the delivery, its request's bin id), or None when the lease
+    was lost (the delivery or its target was deleted, or the lease ran out and
+    another took it)."""
     now = now or timezone.now()
     with transaction.atomic():
+        if answered is not None:
+            request_id, response = answered
+            CapturedRequest.objects.filter(pk=request_id).update(response=response)
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
             .select_related("target")

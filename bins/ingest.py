@@ -164,9 +164,12 @@ async def respond(send, scope, status, payload, headers=()):
 SAFE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", b"sandbox")]
 
 
-async def send_answer(send, scope, status, headers, body):
+async def send_answer(send, scope, status, headers, body, length=True):
+    """Send an answer; its Content-Length is ours unless not `length` (a proxied HEAD's
+    answer carries the target's)."""
     headers = [*headers, *SAFE_HEADERS]
-    if status not in responses.NO_BODY:  # HTTP gives 204 and 304 no Content-Length
+    # HTTP gives 204 and 304 no Content-Length.
+    if length and status not in responses.NO_BODY:
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     # HEAD gets the headers a GET would get, Content-Length included, and no body.
@@ -290,7 +293,7 @@ async def capture_app(scope, receive, send):
         status, headers, body = await forwarder.answer_as_proxy(stored, id_header[:1])
         if headers is None:
             return await respond(send, scope, status, body, id_header[:1])
-        return await send_answer(send, scope, status, headers, body)
+        return await send_answer(send, scope, status, headers, body, scope["method"] != "HEAD")
     if stored.cors and responses.preflight(scope):
         preflight = [*responses.preflight_headers(scope), id_header[0]]
         return await send_answer(send, scope, 204, preflight, b"")

@@ -136,8 +136,8 @@ def choose(behaviour, record, count_before):
 def sent(answer, record):
     """The answer as it goes out for `record`: its templates rendered. Rendering is a
     pure function of the stored request, so the page shows exactly what was sent."""
-    if answer is None or answer.get("close"):
-        return answer
+    if answer is None or answer.get("close") or answer.get("proxy"):
+        return answer  # a proxy's answer is the target's, no template
     if not templating.has_tags(answer["body"]) and not any(
         templating.has_tags(value) for _, value in answer["headers"]
     ):

@@ -149,9 +149,18 @@ def request_json(req, masked=frozenset(), judge=None):
         "body_preview_truncated": preview is not None and size > PREVIEW_BYTES,
         "remote_addr": req.remote_addr,
         "received_at": iso(req.received_at),
-        "response": sent(req.response, req),
+        "response": listed(sent(req.response, req)),
         "signature": judge.summary(req) if judge is not None else None,
     }
+
+
+def listed(response):
+    """A proxy's answer (the target's, up to INSPECTOR_OUTBOUND_MAX_RESPONSE) with its
+    body cut to PREVIEW_BYTES characters for lists and events (`body_cut`); a bin's own
+    answers are its owner's and come whole."""
+    if not response or not response.get("proxy") or len(response["body"]) <= PREVIEW_BYTES:
+        return response
+    return {**response, "body": response["body"][:PREVIEW_BYTES], "body_cut": True}
 
 
 def request_detail_json(req, masked=frozenset(), preview=None, judge=None):
@@ -164,6 +173,7 @@ def request_detail_json(req, masked=frozenset(), preview=None, judge=None):
     encoding = header_value(req.headers, "content-encoding").strip().lower() or None
     return {
         **request_json(req, masked),
+        "response": sent(req.response, req),
         "signature": judge.full(req) if judge is not None else None,
         "body_text": as_text(shown, final=whole),
         "body_base64": base64.b64encode(shown).decode("ascii"),

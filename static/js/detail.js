@@ -206,7 +206,13 @@ function responseSection(req) {
     ? el("p", { class: "muted", id: "response-why" }, "Matched rule: ", el("strong", null, response.rule))
     : response.failure
       ? el("p", { class: "muted", id: "response-why" }, `By the ${response.failure}.`)
-      : null;
+      : response.proxy
+        ? el(
+            "p",
+            { class: "muted", id: "response-why" },
+            response.error ? `Proxy: ${response.error}` : "Proxy: the forward target's answer, passed on.",
+          )
+        : null;
   if (response.close) {
     const closed = `No answer: the connection was closed${delay}.`;
     return section("Response sent", null, el("div", { id: "response-sent" }, el("p", null, el("strong", null, closed)), why));
@@ -220,7 +226,11 @@ function responseSection(req) {
       el("p", null, el("strong", null, String(response.status)), delay),
       why,
       response.headers.length ? kvTable("response-headers-table", response.headers, ["Name", "Value"]) : null,
-      response.body ? el("pre", { class: "code body-text" }, response.body) : el("p", { class: "muted" }, "No body."),
+      response.body_base64
+        ? el("p", { class: "muted" }, "A body that is not text.")
+        : response.body
+          ? el("pre", { class: "code body-text" }, response.body)
+          : el("p", { class: "muted" }, "No body."),
     ),
   );
 }

@@ -19,7 +19,9 @@ function answerBadge(response) {
   if (!response) return null;
   const status = response.close ? "closed" : String(response.status);
   const failed = response.close || response.status >= 400;
-  const why = response.rule ? `Rule: ${response.rule}` : response.failure || "The bin's response";
+  const why = response.rule
+    ? `Rule: ${response.rule}`
+    : response.failure || (response.proxy ? "The forward target's answer (proxy)" : "The bin's response");
   return el("span", { class: `item-answer${failed ? " is-failed" : ""}`, title: `Answered ${status}. ${why}` }, `→ ${status}`);
 }
 

@@ -492,6 +492,51 @@ async def test_a_proxy_whose_target_does_not_answer_answers_502(capture, reachab
     assert (await Delivery.objects.aget(request_id=data["id"])).state == "failed"
 
 
+async def test_a_proxied_request_shows_and_exports_the_answer_its_sender_got(
+    async_client, capture, target, reachable
+):
+    bin = await forwarding_to(target.url, proxy=True)
+    target.answers.append((201, [["X-From", "target"]], b"made {{ not a template }}"))
+    _, made = await captured_id(capture, bin.id)
+    detail = (await async_client.get(f"/api/bins/{bin.id}/requests/{made}")).json()["response"]
+    assert (detail["status"], detail["body"], detail["proxy"]) == (
+        201,
+        "made {{ not a template }}",
+        True,
+    )
+    assert ["X-From", "target"] in detail["headers"]
+    exported = await async_client.get(f"/api/bins/{bin.id}/requests/{made}/export")
+    har = json.loads(b"".join([chunk async for chunk in exported.streaming_content]))
+    (entry,) = har["log"]["entries"]
+    assert (entry["response"]["status"], entry["response"]["_proxy"]) == (201, True)
+    assert entry["response"]["content"]["text"] == "made {{ not a template }}"
+
+    target.answers.append((200, [], b"x" * 5000))
+    _, big = await captured_id(capture, bin.id)
+    listed = (await async_client.get(f"/api/bins/{bin.id}/requests")).json()["requests"]
+    shown = next(r["response"] for r in listed if r["id"] == big)
+    assert len(shown["body"]) == 2048 and shown["body_cut"] is True  # lists stay small
+
+    await ForwardTarget.objects.filter(bin=bin).aupdate(url="http://127.0.0.1:1/")
+    _, failed = await captured_id(capture, bin.id)
+    detail = (await async_client.get(f"/api/bins/{bin.id}/requests/{failed}")).json()["response"]
+    assert (detail["status"], detail["proxy"]) == (502, True)
+    assert "refused" in detail["error"] and "proxy_failed" in detail["body"]
+    found = (await async_client.get(f"/api/bins/{bin.id}/requests?q=status:502")).json()
+    assert [r["id"] for r in found["requests"]] == [failed]
+
+
+async def test_a_proxied_head_is_answered_with_the_target_s_length(capture, target, reachable):
+    bin = await forwarding_to(target.url, proxy=True)
+    target.answers.append((200, [["Content-Type", "text/html"]], b"x" * 1234))
+    answer = await capture(f"/b/{bin.id}/page", method="HEAD")
+    assert (answer["status"], answer["body"]) == (200, b"")
+    lengths = [v for n, v in answer["headers"].items() if n.lower() == b"content-length"]
+    assert lengths == [b"1234"]
+    ((method, _, headers, _),) = target.received
+    assert method == "HEAD" and "content-length" not in [n.lower() for n, _ in headers]
+
+
 async def test_forward_attempts_are_counted_by_outcome(async_client, capture, target, reachable):
     before = metrics.forward_attempts.labels("delivered")._value.get()
     bin = await forwarding_to(target.url, proxy=True)
