@@ -283,8 +283,10 @@ class InspectorServer(Server):
         reactor.callLater(0, get_writer)
         interval = settings.INSPECTOR_PURGE_INTERVAL
         reactor.callLater(0, lambda: asyncio.ensure_future(purge_periodically(interval)))
-        # Deliveries to forward targets (bins.forwarder): every process claims its share.
-        reactor.callLater(0, forwarder.start)
+        # Deliveries to forward targets (bins.forwarder): every process claims its share,
+        # unless it is told to leave them to others.
+        if settings.INSPECTOR_FORWARD_WORKER:
+            reactor.callLater(0, forwarder.start)
         super().run()
 
     def kill_all_applications(self):

@@ -17,6 +17,9 @@ from tests.servers import (
 # 127.0.0.1, and one client's bucket would run dry over a session. The limits are
 # tested on servers of their own.
 NO_RATE_LIMITS = {"INSPECTOR_BIN_RATE": "0", "INSPECTOR_CLIENT_RATE": "0"}
+# Servers on the test database share its forwarding queue: only those a test starts
+# for forwarding (with its own policy) send deliveries, or another would claim them.
+NOT_FORWARDING = {"INSPECTOR_FORWARD_WORKER": "false"}
 
 
 def database_url(settings_dict):
@@ -40,6 +43,7 @@ def server_on_test_database(name, **env):
         "DATABASE_URL": database_url(connection.settings_dict),
         "DATA_DIR": tempfile.mkdtemp(prefix=f"inspector-{name}-"),
         **NO_RATE_LIMITS,
+        **NOT_FORWARDING,
         **env,
     }
     server = ServerProcess(env, name=name).start()

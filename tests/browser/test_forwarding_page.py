@@ -21,6 +21,7 @@ def forwarding_page_server(django_db_setup):
         "INSPECTOR_FORWARD_ATTEMPTS": "2",
         "INSPECTOR_FORWARD_BACKOFF": "0.2",
         "INSPECTOR_FORWARD_POLL": "0.2",
+        "INSPECTOR_FORWARD_WORKER": "true",
     }
     with server_on_test_database("forwarding-page", **env) as server:
         yield server
