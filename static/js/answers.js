@@ -202,7 +202,7 @@ function setupFailures({ apiBase, onBin, bin: initialBin }) {
 
   function showFields() {
     for (const label of form.querySelectorAll("label[data-for]")) {
-      label.hidden = label.dataset.for !== which.value && label.dataset.for !== how.value;
+      label.hidden = !which.value || (label.dataset.for !== which.value && label.dataset.for !== how.value);
     }
     how.disabled = !which.value;
   }
