@@ -207,17 +207,23 @@ def insert_rows(cursor, rows):
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def store_postgresql(records, per_bin, refused, answerable, now, choose=True):
-    """PostgreSQL: the counter updates in one round trip, then the insert and the
-    retention deletes in another (psycopg's pipeline mode), then the commit. The
-    updates come first because their answer says what each bin answers, which is
-    stored with each request. The insert takes one array per column through
-    unnest(), so its text is the same for every batch, bound on the server in
-    binary. Django's own cursor quoted every value into the text in Python,
-    psycopg parsed a new statement of hundreds of placeholders per batch, and each
-    statement waited for the one before. Sets the ids of the stored records;
-    returns the bins that took the batch, as count_on_bins() does."""
-    expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
+# The PostgreSQL statements are prepared on the server (psycopg's prepare=True), so
+# that each batch binds and runs them without parsing and planning them again: that
+# was half of PostgreSQL's CPU for a batch. Django turns automatic preparing off
+# (prepare_threshold None, which also ignores prepare=True); a threshold no query
+# reaches turns it back on for these statements alone.
+PREPARE_EXPLICITLY_ONLY = 1 << 30
+# Bins whose last batch answered by default, as far as this process knows (bounded).
+ANSWERING_BY_DEFAULT = set()
+MAX_REMEMBERED = 10_000
+
+
+class Mispredicted(Exception):
+    """A batch stored on the guess that its bins answer by default, and one did not (its
+    rules changed since), or a bin was created meanwhile: roll back, store it again."""
+
+
+def postgresql_statements():
     bins_table, table = Bin._meta.db_table, CapturedRequest._meta.db_table
     update = (
         f"UPDATE {bins_table} SET request_count = request_count + %b, "
@@ -227,11 +233,13 @@ def store_postgresql(records, per_bin, refused, answerable, now, choose=True):
         f"WHERE id = %b AND expires_at > %b {RETURNING}"
     )
     arrays = ", ".join(f"%b::{POSTGRESQL_TYPES[column]}[]" for column in COLUMNS)
-    # ORDER BY the input's order: the ids come back in it, one per record.
+    # Only rows of bins that the updates found (they hold those rows' locks now).
+    # ORDER BY the input's order: the ids come back in it, one per row inserted.
     names = ", ".join(COLUMNS)
     insert = (
         f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
-        f"WITH ORDINALITY AS r({names}, n) ORDER BY r.n RETURNING id"
+        f"WITH ORDINALITY AS r({names}, n) WHERE EXISTS (SELECT 1 FROM {bins_table} b "
+        "WHERE b.id = r.bin_id AND b.expires_at > %b) ORDER BY r.n RETURNING id"
     )
     # Retention: whatever is older than the bin's `keep` newest requests goes, and
     # is counted as dropped (see drop_oldest()).
@@ -248,8 +256,37 @@ def store_postgresql(records, per_bin, refused, answerable, now, choose=True):
         "dropped_count = dropped_count + (SELECT count(*) FROM gone) "
         "WHERE id = %(bin)b AND EXISTS (SELECT 1 FROM cutoff)"
     )
+    return update, insert, drop
+
+
+def store_postgresql(records, per_bin, refused, answerable, now, choose=True, guess=True):
+    """PostgreSQL: the counter updates, the insert and the retention deletes in one
+    round trip (psycopg's pipeline mode), then the commit. The insert takes one
+    array per column through unnest(), so its text is the same for every batch,
+    bound on the server in binary.
+
+    What each bin answers is stored with each request, and only the counter update
+    says it. When every bin of the batch answered by default last time (the usual
+    case) the insert goes with the updates, on that guess (`guess`); a wrong guess
+    raises Mispredicted. Otherwise the insert waits for the updates' answer: one
+    round trip more. Sets the ids of the stored records; returns the bins that took
+    the batch, as count_on_bins() does."""
+    update, insert, drop = postgresql_statements()
+    expires_at = now + timedelta(seconds=settings.INSPECTOR_BIN_TTL)
     keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
+    guessed = guess and (not choose or all(b in ANSWERING_BY_DEFAULT for b in per_bin))
+    fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
     raw = connection.connection
+    raw.prepare_threshold = PREPARE_EXPLICITLY_ONLY
+
+    def send_insert(stored):
+        columns = zip(*(row_values(record, fields) for record in stored), strict=True)
+        cursor = psycopg.Cursor(raw)
+        cursor.execute(insert, [*map(list, columns), now], prepare=True)
+        for bin_id in sorted({record.bin_id for record in stored}):
+            psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep}, prepare=True)
+        return cursor
+
     with connection.wrap_database_errors:
         with raw.pipeline():
             updates = []
@@ -259,27 +296,67 @@ def store_postgresql(records, per_bin, refused, answerable, now, choose=True):
                 with_cors, without = answerable[bin_id][1], answerable[bin_id][0]
                 params = [kept + turned_away, kept, turned_away, with_cors, without]
                 params += [now, expires_at, bin_id, now]
-                cursor.execute(update, params)
+                cursor.execute(update, params, prepare=True)
                 updates.append(cursor)
+            if guessed and records:
+                if choose:
+                    for record in records:
+                        record.response = None
+                inserted = send_insert(records)
         existing = {
             row[0]: TakenBy(row, answerable[row[0]])
             for cursor in updates
             for row in cursor.fetchall()
         }
+        remember_defaults(existing)
         stored = [record for record in records if record.bin_id in existing]
-        if not stored:
-            return existing
-        if choose:
-            choose_answers(stored, existing)
-        fields = {field.attname: field for field in CapturedRequest._meta.concrete_fields}
-        columns = zip(*(row_values(record, fields) for record in stored), strict=True)
-        with raw.pipeline():
-            inserted = psycopg.Cursor(raw)
-            inserted.execute(insert, list(map(list, columns)))
-            for bin_id in sorted({record.bin_id for record in stored}):
-                psycopg.Cursor(raw).execute(drop, {"bin": bin_id, "keep": keep})
-        for record, (pk,) in zip(stored, inserted.fetchall(), strict=True):
+        if guessed and records:
+            ids = inserted.fetchall()
+            wrong = choose and any(not existing[r.bin_id].behaviour.is_default for r in stored)
+            if wrong or len(ids) != len(stored):
+                raise Mispredicted
+        elif stored:
+            if choose:
+                choose_answers(stored, existing)
+            with raw.pipeline():
+                inserted = send_insert(stored)
+            ids = inserted.fetchall()
+        for record, (pk,) in zip(stored, ids if stored else (), strict=True):
             record.id = pk
+    return existing
+
+
+def remember_defaults(existing):
+    if len(ANSWERING_BY_DEFAULT) > MAX_REMEMBERED:
+        ANSWERING_BY_DEFAULT.clear()
+    for bin_id, taken in existing.items():
+        if taken.behaviour.is_default:
+            ANSWERING_BY_DEFAULT.add(bin_id)
+        else:
+            ANSWERING_BY_DEFAULT.discard(bin_id)
+
+
+def store_in_transaction(accepted, per_bin, refused, answerable, now, choose, forward, guess=True):
+    """store_batch()'s transaction; returns the bins that took the batch."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            existing = store_postgresql(accepted, per_bin, refused, answerable, now, choose, guess)
+        else:
+            with connection.cursor() as cursor:
+                existing = count_on_bins(cursor, per_bin, refused, answerable, now)
+                stored = [record for record in accepted if record.bin_id in existing]
+                if stored:
+                    if choose:
+                        choose_answers(stored, existing)
+                    fields = {f.attname: f for f in CapturedRequest._meta.concrete_fields}
+                    ids = insert_rows(cursor, [row_values(record, fields) for record in stored])
+                    for record, pk in zip(stored, ids, strict=True):
+                        record.id = pk
+                    keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
+                    drop_oldest(cursor, {record.bin_id for record in stored}, keep)
+        if forward:  # each stored request's deliveries, and `proxy` (bins.forwarding)
+            stored = [record for record in accepted if record.id and record.bin_id in existing]
+            forwarding.insert_deliveries(stored, existing, now)
     return existing
 
 
@@ -299,25 +376,14 @@ def store_batch(records, choose=True, forward=True):
     refused = Counter(record.bin_id for record in records if record.refused_for)
     answerable = answerable_counts(accepted if choose else [])
     now = timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            existing = store_postgresql(accepted, per_bin, refused, answerable, now, choose)
-        else:
-            with connection.cursor() as cursor:
-                existing = count_on_bins(cursor, per_bin, refused, answerable, now)
-                stored = [record for record in accepted if record.bin_id in existing]
-                if stored:
-                    if choose:
-                        choose_answers(stored, existing)
-                    fields = {f.attname: f for f in CapturedRequest._meta.concrete_fields}
-                    ids = insert_rows(cursor, [row_values(record, fields) for record in stored])
-                    for record, pk in zip(stored, ids, strict=True):
-                        record.id = pk
-                    keep = settings.INSPECTOR_MAX_REQUESTS_PER_BIN
-                    drop_oldest(cursor, {record.bin_id for record in stored}, keep)
-        if forward:  # each stored request's deliveries, and `proxy` (bins.forwarding)
-            stored = [record for record in accepted if record.id and record.bin_id in existing]
-            forwarding.insert_deliveries(stored, existing, now)
+    try:
+        existing = store_in_transaction(
+            accepted, per_bin, refused, answerable, now, choose, forward
+        )
+    except Mispredicted:
+        existing = store_in_transaction(
+            accepted, per_bin, refused, answerable, now, choose, forward, guess=False
+        )
     taken = [record for record in records if record.bin_id in existing]
     for record in taken:
         record.masked, record.cors = existing[record.bin_id].masked, existing[record.bin_id].cors

@@ -150,6 +150,55 @@ def test_store_batch_of_only_unknown_bins_stores_nothing(db):
     assert CapturedRequest.objects.count() == 0
 
 
+def test_store_batch_leaves_out_a_bin_deleted_since_its_last_batch(two_bins):
+    one, two = two_bins
+    store_batch([record_for(one.id), record_for(two.id)])
+    records = [record_for(one.id), record_for(two.id)]
+    two.delete()
+    assert store_batch(records) == records[:1]
+    assert records[1].pk is None
+    assert CapturedRequest.objects.filter(bin_id=records[1].bin_id).count() == 0
+    one.refresh_from_db()
+    assert one.request_count == 2
+
+
+def test_a_bin_given_a_response_between_two_batches_answers_with_it_at_once(two_bins):
+    one, _ = two_bins
+    store_batch([record_for(one.id, "/before")])
+    response = {"status": 503, "headers": [], "body": "down", "delay_ms": 0}
+    Bin.objects.filter(pk=one.pk).update(response=response)
+    (record,) = store_batch([record_for(one.id, "/after")])
+    assert record.response == response
+    kept = dict(CapturedRequest.objects.values_list("path", "response"))
+    assert kept == {"/before": None, "/after": response}
+    one.refresh_from_db()
+    assert (one.request_count, one.kept_count) == (2, 2)
+
+
+def test_a_bin_given_a_failure_script_between_two_batches_counts_from_it(two_bins):
+    one, _ = two_bins
+    store_batch([record_for(one.id)])
+    Bin.objects.filter(pk=one.pk).update(
+        failures={"which": "first", "count": 1, "how": "error", "status": 500}, failures_since=1
+    )
+    first, second = store_batch([record_for(one.id), record_for(one.id)])
+    assert first.response["failure"] and second.response is None
+    one.refresh_from_db()
+    assert one.answered_count == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_the_writers_statements_are_prepared_once_on_postgresql(two_bins):
+    one, _ = two_bins
+    for _ in range(3):
+        store_batch([record_for(one.id), record_for(one.id)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [text for (text,) in cursor.fetchall()]
+    for start in ("UPDATE bins_bin", "INSERT INTO bins_capturedrequest", "WITH bin AS"):
+        assert len([text for text in statements if text.startswith(start)]) == 1, start
+
+
 # encoded_requests
 
 
