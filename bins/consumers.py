@@ -73,13 +73,19 @@ class BinConsumer(AsyncWebsocketConsumer):
             await self.close(code=BIN_NOT_FOUND if bin is None else NO_ACCESS)
             return
         # Listen before reading the backlog: a request committed in between then
-        # arrives twice rather than never, and clients de-duplicate by id.
+        # arrives twice rather than never, and clients de-duplicate by id. Live
+        # events wait until the backlog is sent: a viewer that saw a newer one
+        # first, and was cut off before the backlog, would reconnect past it.
+        after = parse_after(self.scope["query_string"])
+        self.held = [] if after is not None else None
         await get_hub().listen(bin_id, self.relay)
         self.bin_id = bin_id
         await self.accept()
-        after = parse_after(self.scope["query_string"])
         if after is not None:
             await self.send_backlog(bin, after)
+            held, self.held = self.held, None
+            for event in held:
+                await self.relay(event)
 
     async def send_backlog(self, bin, after):
         limit = settings.INSPECTOR_BACKLOG_LIMIT
@@ -106,6 +112,9 @@ class BinConsumer(AsyncWebsocketConsumer):
             await get_hub().unlisten(self.bin_id, self.relay)
 
     async def relay(self, event):
+        if self.held is not None:
+            self.held.append(event)
+            return
         if event is None:  # events may have been lost
             self.bin_id = None
             await self.close(code=EVENTS_LOST)

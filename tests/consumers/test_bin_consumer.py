@@ -1,5 +1,6 @@
 """BinConsumer at /ws/bins/<id>/, through the real ASGI application (origin check included)."""
 
+import asyncio
 import json
 import time
 
@@ -8,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.test import AsyncClient
 from django.utils import timezone
 
-from bins import live
+from bins import consumers, live
 from bins.models import Bin, new_bin_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,6 +123,26 @@ async def test_backfill_sends_exactly_the_requests_after_the_given_id(
     assert [event["type"] for event in events] == ["requests.created"]
     assert ids_of(events) == [r.pk for r in stored[2:]]
     assert [item["path"] for item in events[0]["requests"]] == ["/2", "/3", "/4"]
+
+
+async def test_live_events_wait_until_the_backlog_is_sent(
+    open_socket, bin, store_requests, monkeypatch
+):
+    # A viewer shown a newer request before its backlog, then cut off, would come
+    # back with ?after= that newer id and never get the backlog's requests.
+    stored = await store_requests(bin, 3)
+    real_query = consumers.requests_after_async
+
+    async def query_while_a_request_arrives(*args):
+        await live.publish(bin.id, live.requests_created([{"id": 10**9}]))
+        await asyncio.sleep(0.3)  # the hub has relayed it by now
+        return await real_query(*args)
+
+    monkeypatch.setattr(consumers, "requests_after_async", query_while_a_request_arrives)
+    socket, connected, _ = await open_socket(f"/ws/bins/{bin.id}/?after={stored[0].pk}")
+    assert connected
+    events = await receive_all(socket, timeout=0.6)
+    assert ids_of(events) == [r.pk for r in stored[1:]] + [10**9]
 
 
 async def test_backfill_after_zero_sends_everything_oldest_first(open_socket, bin, store_requests):
