@@ -86,6 +86,24 @@ async def test_it_does_not_hold_one_bin_back_for_another(layer, publisher):
     assert (await frames(layer, two, 1))[0]["requests"] == [{"id": 2}]
 
 
+
+async def test_a_slow_send_to_one_bin_does_not_delay_another(layer, publisher, monkeypatch):
+    sent, real_publish = [], live.publish_encoded
+
+    async def slow_for_a(bin_id, text, captured=None):
+        if bin_id == "a":
+            await asyncio.sleep(30)  # never, in this test
+        sent.append(bin_id)
+        await real_publish(bin_id, text, captured)
+
+    monkeypatch.setattr(live, "publish_encoded", slow_for_a)
+    channel = await layer.new_channel()
+    await layer.group_add(live.group_name("b"), channel)
+    publisher.add("a", encoded(1))
+    publisher.add("b", encoded(2))
+    assert (await frames(layer, channel, 1))[0]["requests"] == [{"id": 2}]
+    assert sent == ["b"]
+
 async def test_it_drops_and_counts_beyond_its_backlog(settings):
     publisher = live.Publisher()  # not running: nothing leaves the outbox
     failed = metrics.registry.get_sample_value("inspector_events_failed_total")
