@@ -86,7 +86,6 @@ async def test_it_does_not_hold_one_bin_back_for_another(layer, publisher):
     assert (await frames(layer, two, 1))[0]["requests"] == [{"id": 2}]
 
 
-
 async def test_a_slow_send_to_one_bin_does_not_delay_another(layer, publisher, monkeypatch):
     sent, real_publish = [], live.publish_encoded
 
@@ -103,6 +102,7 @@ async def test_a_slow_send_to_one_bin_does_not_delay_another(layer, publisher, m
     publisher.add("b", encoded(2))
     assert (await frames(layer, channel, 1))[0]["requests"] == [{"id": 2}]
     assert sent == ["b"]
+
 
 async def test_it_drops_and_counts_beyond_its_backlog(settings):
     publisher = live.Publisher()  # not running: nothing leaves the outbox
