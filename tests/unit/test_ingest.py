@@ -113,6 +113,16 @@ def test_store_batch_keeps_bodies_and_headers(two_bins):
     assert row.headers == [["host", "testserver"]]
 
 
+def test_store_batch_keeps_every_header_byte_name_case_and_order(two_bins):
+    one, _ = two_bins
+    record = record_for(one.id)
+    raw = [(b"X-Sig", b'\xc3\x85 \xff\x7f"'), (b"dup", b"1"), (b"Dup", b"2"), (b"e", b"")]
+    record.headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in raw]
+    (stored,) = store_batch([record])
+    row = CapturedRequest.objects.get(pk=stored.pk)
+    assert [(n.encode("latin-1"), v.encode("latin-1")) for n, v in row.headers] == raw
+
+
 def test_store_batch_counts_requests_on_each_bin(two_bins):
     one, two = two_bins
     before = timezone.now()
