@@ -88,7 +88,8 @@ def with_writers(pids):
     children = []
     for pid in pids:
         for task in Path(f"/proc/{pid}/task").iterdir():
-            children += [int(c) for c in (task / "children").read_text().split()]
+            with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+                children += [int(c) for c in (task / "children").read_text().split()]
     return [*pids, *children]
 
 
