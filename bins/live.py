@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 RELAY = "relay"  # the consumer method that forwards a pre-serialized event
 # requests.created frames per bin: at most FRAME_RATE a second on average, with
 # bursts of FRAME_BURST (a token bucket), so a steady trickle goes out at once.
-FRAME_RATE = 100
+FRAME_RATE = 50
 FRAME_BURST = 5
 OUTBOX_LIMIT = 10_000  # requests waiting for the channel layer before we drop
 REFUSALS_EVERY = 1.0  # seconds between two requests.refused events of a bin
