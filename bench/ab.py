@@ -49,7 +49,9 @@ async def one(base, seconds, postgres):
     try:
         server = servers.ServerProcess(migrated_env(base, database), name="ab").start()
         try:
-            result = await saturation(server.base_url, server.port, 1, seconds, [server.process.pid])
+            result = await saturation(
+                server.base_url, server.port, 1, seconds, [server.process.pid]
+            )
         finally:
             stop([server])
     finally:

@@ -296,6 +296,15 @@ async def loaded(url, seconds, pids):
     return load
 
 
+async def bare_ceiling(seconds):
+    """loaded() on the bare ASGI app under Daphne: what this machine answers now."""
+    bare = [ServerProcess({}, name="bare", app="bench.bare:app").start()]
+    try:
+        return await loaded(f"{bare[0].base_url}/b/x", seconds, [bare[0].process.pid])
+    finally:
+        stop(bare)
+
+
 async def saturation(base_url, port, viewers, seconds, pids):
     bin_id = new_bin(base_url)
     async with Viewers(base_url, bin_id, viewers) as watching:
@@ -441,8 +450,13 @@ async def measure(name, servers, seconds, full):
     if full:  # first: a server whose heap was grown by big bodies hides the cost
         result["idle"] = await idle_viewers(base_url, pids, 1000)
         result["slow_clients"] = await slow_clients(port, pids, 1000)
+    # The ceiling again, right before: this machine's speed drifts within a run.
+    result["ceiling_before"] = round((await bare_ceiling(seconds))["rps"])
     result["saturation_1"] = await saturation(base_url, port, 1, seconds, pids)
-    progress(f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer")
+    progress(
+        f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer "
+        f"(the ceiling just before: {result['ceiling_before']})"
+    )
     if full:
         result["saturation_100"] = await saturation(base_url, port, 100, seconds, pids)
         result["steady_50"] = await steady(base_url, port, 1, 50, 5)
@@ -493,9 +507,7 @@ async def bench(seconds):
     configs = results["configs"] = []
 
     progress("ceiling: bare ASGI app under Daphne")
-    bare = [ServerProcess({}, name="bare", app="bench.bare:app").start()]
-    load = await loaded(f"{bare[0].base_url}/b/x", seconds, [bare[0].process.pid])
-    stop(bare)
+    load = await bare_ceiling(seconds)
     ceiling = load["rps"]
     configs.append(
         {
@@ -538,7 +550,8 @@ async def bench(seconds):
         progress("scaled: skipped, PostgreSQL or Redis does not answer on 127.0.0.1")
 
     for config in configs:
-        config["ratio"] = round(config["saturation_1"]["rps"] / ceiling, 2)
+        config.setdefault("ceiling_before", round(ceiling))
+        config["ratio"] = round(config["saturation_1"]["rps"] / config["ceiling_before"], 2)
     return results
 
 
@@ -574,9 +587,10 @@ def push(config, key):
 
 def table(results):
     head = (
-        "| configuration | requests/s | × ceiling | answer p50 / p99 | CPU per request "
-        "(machine busy) | push p99 at 50/s | push p99 at 200/s | push p99 at 200/s, 100 viewers "
-        "| push p50 / p99 at saturation | lost | peak memory | idle viewer |\n|" + " --- |" * 12
+        "| configuration | requests/s | ceiling just before | × ceiling | answer p50 / p99 | "
+        "CPU per request (machine busy) | push p99 at 50/s | push p99 at 200/s | push p99 at "
+        "200/s, 100 viewers | push p50 / p99 at saturation | lost | peak memory | idle viewer "
+        "|\n|" + " --- |" * 13
     )
     rows = [head]
     for c in results["configs"]:
@@ -592,7 +606,7 @@ def table(results):
             f"{sat['push_p50_ms']} / {sat['push_p99_ms']} ms" if sat.get("push_p99_ms") else "–"
         )
         rows.append(
-            f"| {c['name']} | {sat['rps']} | {c['ratio']} | "
+            f"| {c['name']} | {sat['rps']} | {c['ceiling_before']} | {c['ratio']} | "
             f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | "
             f"{sat['cpu_us_per_request']} µs ({round(sat['machine_busy'] * 100)}%) | "
             f"{push(c, 'steady_50')} | "
