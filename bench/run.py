@@ -545,6 +545,8 @@ async def bench(seconds):
             name = f"PostgreSQL + Redis, {count} process" + ("es" if count > 1 else "")
             configs.append(await measure(name, servers, seconds, full=count == 1))
             stop(servers)
+        one, two = configs[-2:]
+        two["times_one_process"] = round(two["saturation_1"]["rps"] / one["saturation_1"]["rps"], 2)
         database.close()
     else:
         progress("scaled: skipped, PostgreSQL or Redis does not answer on 127.0.0.1")
@@ -585,6 +587,12 @@ def push(config, key):
     return cell(config.get(key, {}).get("push_p99_ms"), " ms")
 
 
+def times_one(config):
+    if "times_one_process" not in config:
+        return ""
+    return f" ({config['times_one_process']}× 1 process)"
+
+
 def table(results):
     head = (
         "| configuration | requests/s | ceiling just before | × ceiling | answer p50 / p99 | "
@@ -606,7 +614,7 @@ def table(results):
             f"{sat['push_p50_ms']} / {sat['push_p99_ms']} ms" if sat.get("push_p99_ms") else "–"
         )
         rows.append(
-            f"| {c['name']} | {sat['rps']} | {c['ceiling_before']} | {c['ratio']} | "
+            f"| {c['name']} | {sat['rps']}{times_one(c)} | {c['ceiling_before']} | {c['ratio']} | "
             f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | "
             f"{sat['cpu_us_per_request']} µs ({round(sat['machine_busy'] * 100)}%) | "
             f"{push(c, 'steady_50')} | "
