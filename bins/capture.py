@@ -7,9 +7,10 @@ decodes the path and uppercases the method (PITFALLS.md).
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 
 from django.utils import timezone
 
@@ -57,6 +58,14 @@ class Capture:
     @property
     def pk(self):
         return self.id
+
+    def __reduce__(self):
+        # Every request is pickled to the writer process: as a tuple of its
+        # fields that is all C, twice as fast as a slotted dataclass's own pickling.
+        return Capture, _field_values(self)
+
+
+_field_values = attrgetter(*(field.name for field in fields(Capture)))
 
 
 def split_capture_path(raw_path):

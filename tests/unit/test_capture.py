@@ -2,13 +2,15 @@
 
 import base64
 import json
+import pickle
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bins.capture import build_request, client_address, split_capture_path
+from bins.capture import Capture, build_request, client_address, split_capture_path
 from bins.models import new_bin_id
 from bins.serializers import request_detail_json
 
@@ -288,6 +290,17 @@ def test_it_stamps_the_receive_time_in_utc_with_microseconds(make_scope):
     assert later.received_at >= record.received_at
     rendered = request_detail_json(record)["received_at"]
     assert rendered == record.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_record_reaches_the_writer_process_with_every_field(make_scope):
+    record = capture(make_scope(), body=b"\x00\xff body")
+    record.id, record.refused_for, record.masked = 7, 1.5, frozenset({"authorization"})
+    record.response, record.cors, record.proxy = {"status": 201}, True, (7, "lease", 500)
+    copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == record
+    assert [getattr(copy, f.name) for f in fields(Capture)] == [
+        getattr(record, f.name) for f in fields(Capture)
+    ]
 
 
 # client_address
