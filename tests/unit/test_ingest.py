@@ -6,7 +6,7 @@ import random
 import signal
 import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import DatabaseError, connection
@@ -121,6 +121,14 @@ def test_store_batch_keeps_every_header_byte_name_case_and_order(two_bins):
     (stored,) = store_batch([record])
     row = CapturedRequest.objects.get(pk=stored.pk)
     assert [(n.encode("latin-1"), v.encode("latin-1")) for n, v in row.headers] == raw
+
+
+def test_store_batch_keeps_the_receive_time_to_the_microsecond(two_bins):
+    one, _ = two_bins
+    record = record_for(one.id)
+    record.received_at = datetime(2026, 3, 29, 1, 30, 0, 7, tzinfo=UTC)
+    (stored,) = store_batch([record])
+    assert CapturedRequest.objects.get(pk=stored.pk).received_at == record.received_at
 
 
 def test_store_batch_counts_requests_on_each_bin(two_bins):
