@@ -45,6 +45,7 @@ RESULTS = BASE_DIR / "bench" / "results"
 DOC = BASE_DIR / "docs" / "performance.md"
 CHART = BASE_DIR / "docs" / "performance.png"
 CONNECTIONS = 32
+ROUNDS = 3  # saturation runs per configuration, each right after a ceiling run
 READ_TIMEOUT = 5  # seconds: INSPECTOR_READ_TIMEOUT of the servers, for slow_clients()
 # The rate limits stay on, so that their cost is measured, set so high that the load
 # is never refused: a saturation run sends one bin from one address thousands a second.
@@ -450,13 +451,19 @@ async def measure(name, servers, seconds, full):
     if full:  # first: a server whose heap was grown by big bodies hides the cost
         result["idle"] = await idle_viewers(base_url, pids, 1000)
         result["slow_clients"] = await slow_clients(port, pids, 1000)
-    # The ceiling again, right before: this machine's speed drifts within a run.
-    result["ceiling_before"] = round((await bare_ceiling(seconds))["rps"])
-    result["saturation_1"] = await saturation(base_url, port, 1, seconds, pids)
-    progress(
-        f"  {name}: {result['saturation_1']['rps']} requests/s with 1 viewer "
-        f"(the ceiling just before: {result['ceiling_before']})"
-    )
+    # The ceiling again right before each saturation run, ROUNDS times: this machine's
+    # speed drifts by a third within minutes, and the median of several pairs moves
+    # far less than one pair does.
+    rounds = []
+    for _ in range(ROUNDS):
+        ceiling = round((await bare_ceiling(seconds))["rps"])
+        run = await saturation(base_url, port, 1, seconds, pids)
+        rounds.append((run["rps"] / ceiling, ceiling, run))
+        progress(f"  {name}: {run['rps']} requests/s with 1 viewer (the ceiling before: {ceiling})")
+    rounds.sort(key=lambda item: item[0])
+    _, result["ceiling_before"], result["saturation_1"] = rounds[len(rounds) // 2]
+    result["ratios"] = [round(ratio, 2) for ratio, _, _ in rounds]
+    result["other_rounds"] = [run for _, _, run in rounds if run is not result["saturation_1"]]
     if full:
         result["saturation_100"] = await saturation(base_url, port, 100, seconds, pids)
         result["steady_50"] = await steady(base_url, port, 1, 50, 5)
@@ -593,9 +600,16 @@ def times_one(config):
     return f" ({config['times_one_process']}× 1 process)"
 
 
+def spread(config):
+    if len(config.get("ratios", ())) < 2:
+        return ""
+    return f" ({config['ratios'][0]}-{config['ratios'][-1]})"
+
+
 def table(results):
     head = (
-        "| configuration | requests/s | ceiling just before | × ceiling | answer p50 / p99 | "
+        "| configuration | requests/s | ceiling just before | × ceiling (median, range) | "
+        "answer p50 / p99 | "
         "CPU per request (machine busy) | push p99 at 50/s | push p99 at 200/s | push p99 at "
         "200/s, 100 viewers | push p50 / p99 at saturation | lost | peak memory | idle viewer "
         "|\n|" + " --- |" * 13
@@ -604,6 +618,7 @@ def table(results):
     for c in results["configs"]:
         sat = c["saturation_1"]
         phases = [value for value in c.values() if isinstance(value, dict) and "viewers" in value]
+        phases += c.get("other_rounds", [])
         lost = (
             sum(p.get("lost_unstored", 0) + p.get("lost_unpushed", 0) for p in phases)
             if phases
@@ -614,7 +629,8 @@ def table(results):
             f"{sat['push_p50_ms']} / {sat['push_p99_ms']} ms" if sat.get("push_p99_ms") else "–"
         )
         rows.append(
-            f"| {c['name']} | {sat['rps']}{times_one(c)} | {c['ceiling_before']} | {c['ratio']} | "
+            f"| {c['name']} | {sat['rps']}{times_one(c)} | {c['ceiling_before']} | "
+            f"{c['ratio']}{spread(c)} | "
             f"{sat['latency_p50_ms']} / {sat['latency_p99_ms']} ms | "
             f"{sat['cpu_us_per_request']} µs ({round(sat['machine_busy'] * 100)}%) | "
             f"{push(c, 'steady_50')} | "
