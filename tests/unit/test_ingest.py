@@ -217,6 +217,24 @@ def test_the_writers_statements_are_prepared_once_on_postgresql(two_bins):
         assert len([text for text in statements if text.startswith(start)]) == 1, start
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's LZ4")
+def test_big_bodies_are_compressed_with_lz4_and_read_back_whole_on_postgresql(two_bins):
+    one, _ = two_bins
+    record = record_for(one.id)
+    record.body = b'{"padding": "' + b"x" * 100_000 + b'"}'
+    body = record.body
+    (stored,) = store_batch([record])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(body), octet_length(body), pg_column_size(body) "
+            "FROM bins_capturedrequest WHERE id = %s",
+            [stored.pk],
+        )
+        method, length, size = cursor.fetchone()
+    assert (method, length) == ("lz4", len(body)) and size < len(body) // 10
+    assert bytes(CapturedRequest.objects.get(pk=stored.pk).body) == body
+
+
 # encoded_requests
 
 
