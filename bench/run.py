@@ -28,6 +28,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 import httpx  # noqa: E402
+import orjson  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
@@ -229,7 +230,7 @@ class Viewers:
             with contextlib.suppress(ConnectionClosed):
                 async for message in ws:
                     now = time.time()
-                    event = json.loads(message)
+                    event = orjson.loads(message)
                     if event["type"] == "requests.created":
                         for item in event["requests"]:
                             seen.setdefault(item["id"], now)
