@@ -298,11 +298,12 @@ async def loaded(url, seconds, pids):
     return load
 
 
-async def bare_ceiling(seconds):
-    """loaded() on the bare ASGI app under Daphne: what this machine answers now."""
-    bare = [ServerProcess({}, name="bare", app="bench.bare:app").start()]
+async def bare_ceiling(seconds, count=1):
+    """loaded() on the bare ASGI app under Daphne (`count` processes, as start()
+    runs them): what this machine answers now."""
+    bare = start(count, {}, name="bare", app="bench.bare:app")
     try:
-        return await loaded(f"{bare[0].base_url}/b/x", seconds, [bare[0].process.pid])
+        return await loaded(f"{bare[0].base_url}/b/x", seconds, [s.process.pid for s in bare])
     finally:
         stop(bare)
 
@@ -497,10 +498,12 @@ def embedded(data_dir):
     return env
 
 
-def start(count, env):
+def start(count, env, name="bench", app=None):
     """`count` processes, each on its own SO_REUSEPORT socket of one port."""
-    first = ServerProcess(env, name="bench").start()
-    others = [ServerProcess(env, name="bench", port=first.port).start() for _ in range(count - 1)]
+    first = ServerProcess(env, name=name, app=app).start()
+    others = [
+        ServerProcess(env, name=name, app=app, port=first.port).start() for _ in range(count - 1)
+    ]
     return [first, *others]
 
 
@@ -517,19 +520,7 @@ async def bench(seconds):
     progress("ceiling: bare ASGI app under Daphne")
     load = await bare_ceiling(seconds)
     ceiling = load["rps"]
-    configs.append(
-        {
-            "name": "bare Daphne (ceiling)",
-            "processes": 1,
-            "saturation_1": {
-                "rps": round(ceiling),
-                "latency_p50_ms": round(load["p50_us"] / 1000, 1),
-                "latency_p99_ms": round(load["p99_us"] / 1000, 1),
-                "cpu_us_per_request": load["cpu_us_per_request"],
-                "machine_busy": load["machine_busy"],
-            },
-        }
-    )
+    configs.append(bare_row("bare Daphne (ceiling)", 1, load))
     progress(f"  ceiling: {round(ceiling)} requests/s")
 
     progress("embedded: SQLite + in-memory layer, 1 process")
@@ -547,14 +538,18 @@ async def bench(seconds):
             "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
             **SERVER_ENV,
         }
-        for count in (1, 2):
-            progress(f"scaled: PostgreSQL + Redis, {count} process(es)")
-            servers = start(count, scaled_env)
-            name = f"PostgreSQL + Redis, {count} process" + ("es" if count > 1 else "")
-            configs.append(await measure(name, servers, seconds, full=count == 1))
-            stop(servers)
-        one, two = configs[-2:]
+        progress("scaled: PostgreSQL + Redis, 1 process")
+        servers = start(1, scaled_env)
+        one = await measure("PostgreSQL + Redis, 1 process", servers, seconds, full=True)
+        stop(servers)
+        # What two processes can add on this machine at all, whatever runs in them.
+        bare_two = await bare_scaling(2, seconds)
+        progress("scaled: PostgreSQL + Redis, 2 processes")
+        servers = start(2, scaled_env)
+        two = await measure("PostgreSQL + Redis, 2 processes", servers, seconds, full=False)
+        stop(servers)
         two["times_one_process"] = round(two["saturation_1"]["rps"] / one["saturation_1"]["rps"], 2)
+        configs += [one, bare_two, two]
         database.close()
     else:
         progress("scaled: skipped, PostgreSQL or Redis does not answer on 127.0.0.1")
@@ -563,6 +558,31 @@ async def bench(seconds):
         config.setdefault("ceiling_before", round(ceiling))
         config["ratio"] = round(config["saturation_1"]["rps"] / config["ceiling_before"], 2)
     return results
+
+
+async def bare_scaling(count, seconds):
+    """The ceiling of `count` processes, each on its own SO_REUSEPORT socket, with
+    one process's measured right before it (`ceiling_before`)."""
+    progress(f"ceiling: bare ASGI app under Daphne, {count} processes")
+    one = round((await bare_ceiling(seconds))["rps"])
+    load = await bare_ceiling(seconds, count)
+    progress(f"  {count} processes: {round(load['rps'])} requests/s (1 process: {one})")
+    row = bare_row(f"bare Daphne, {count} processes", count, load)
+    return row | {"ceiling_before": one, "times_one_process": round(load["rps"] / one, 2)}
+
+
+def bare_row(name, count, load):
+    return {
+        "name": name,
+        "processes": count,
+        "saturation_1": {
+            "rps": round(load["rps"]),
+            "latency_p50_ms": round(load["p50_us"] / 1000, 1),
+            "latency_p99_ms": round(load["p99_us"] / 1000, 1),
+            "cpu_us_per_request": load["cpu_us_per_request"],
+            "machine_busy": load["machine_busy"],
+        },
+    }
 
 
 def machine():
