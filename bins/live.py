@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 import orjson
 from channels.layers import get_channel_layer
 
-from . import metrics
+from . import hub, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,12 @@ async def publish(bin_id, event):
 async def publish_encoded(bin_id, text, captured=None):
     """publish() for an event encoded already; `captured`, the time its oldest
     request was captured, lets each process measure the push delay."""
+    message = {"type": RELAY, "bin": bin_id, "text": text, "at": time.time()}
+    if captured is not None:
+        message["captured"] = captured
+    if (here := hub.current_hub()) is not None:
+        here.deliver(message)
     try:
-        message = {"type": RELAY, "bin": bin_id, "text": text, "at": time.time()}
-        if captured is not None:
-            message["captured"] = captured
         await get_channel_layer().group_send(group_name(bin_id), message)
     except Exception:
         metrics.events_failed.inc()

@@ -160,3 +160,34 @@ async def test_memberships_are_renewed_before_channels_expires_them(hub, layer, 
     layer.groups[live.group_name("one")].clear()  # as if expired
     await asyncio.sleep(0.2)
     assert members(layer, "one") == {hub.channel}
+
+
+async def test_an_event_published_here_reaches_a_listener_here_once(hub, layer, monkeypatch):
+    monkeypatch.setattr(hub_module, "_hub", hub)
+    monkeypatch.setattr(live, "get_channel_layer", lambda: layer)
+    listener = Listener()
+    await hub.listen("one", listener)
+    await live.publish_encoded("one", "here")
+    assert (await listener.next())["text"] == "here"
+    await layer.group_send(live.group_name("one"), event("one", "elsewhere"))
+    assert (await listener.next())["text"] == "elsewhere"  # the layer's copy of "here" was skipped
+    assert [message["text"] for message in listener.heard] == ["here", "elsewhere"]
+
+
+async def test_an_event_published_here_reaches_the_other_processes(hub, layer, monkeypatch):
+    monkeypatch.setattr(hub_module, "_hub", hub)
+    monkeypatch.setattr(live, "get_channel_layer", lambda: layer)
+    other = Hub(layer)  # another process's hub on the same channel layer
+    listener = Listener()
+    try:
+        await other.listen("one", listener)
+        await live.publish_encoded("one", "from here")
+        assert (await listener.next())["text"] == "from here"
+    finally:
+        await other.close()
+
+
+async def test_an_event_published_here_with_no_listener_here_is_not_kept(hub, monkeypatch):
+    monkeypatch.setattr(hub_module, "_hub", hub)
+    hub.deliver(event("one"))
+    assert hub.local.empty()
