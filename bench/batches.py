@@ -14,13 +14,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import SERVER_ENV, SMALL_BODY, cpu_seconds  # noqa: E402
-from tests.servers import REDIS_URL, PostgresDatabase  # noqa: E402
+from bench.run import SMALL_BODY, cpu_seconds, scaled  # noqa: E402
+from tests.servers import PostgresDatabase  # noqa: E402
 
 SIZES = (1, 4, 16, 32)
 REQUESTS = 2000  # per batch size and round
@@ -33,13 +32,7 @@ SCOPE = {
 
 def main(rounds=3):
     database = PostgresDatabase()
-    os.environ.update(
-        SERVER_ENV,
-        DATABASE_URL=database.url,
-        REDIS_URL=REDIS_URL,
-        INSPECTOR_REDIS_PREFIX=f"bench-{uuid.uuid4().hex[:8]}",
-        DJANGO_SETTINGS_MODULE="inspector.settings",
-    )
+    os.environ.update(scaled(database), DJANGO_SETTINGS_MODULE="inspector.settings")
     import django
 
     django.setup()

@@ -9,14 +9,12 @@ ceiling measured at the start, and prints the ratios as JSON.
 import asyncio
 import json
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import SERVER_ENV, loaded, progress, saturation, stop  # noqa: E402
-from tests.servers import REDIS_URL, PostgresDatabase, ServerProcess  # noqa: E402
+from bench.run import loaded, progress, saturation, scaled, stop  # noqa: E402
+from tests.servers import PostgresDatabase, ServerProcess  # noqa: E402
 
 LIMITS_OFF = {"INSPECTOR_BIN_RATE": "0", "INSPECTOR_CLIENT_RATE": "0"}
 RETENTION_OFF = {"INSPECTOR_MAX_REQUESTS_PER_BIN": "1000000000"}
@@ -30,14 +28,7 @@ CONFIGURATIONS = {
 
 async def one(extra, seconds):
     database = PostgresDatabase()
-    env = {
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-costs-"),
-        "DATABASE_URL": database.url,
-        "REDIS_URL": REDIS_URL,
-        "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-        **SERVER_ENV,
-        **extra,
-    }
+    env = scaled(database) | extra
     server = ServerProcess(env, name="costs").start()
     try:
         result = await saturation(server.base_url, server.port, 1, seconds, [server.process.pid])

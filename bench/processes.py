@@ -12,23 +12,21 @@ import asyncio
 import json
 import subprocess
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import (  # noqa: E402
-    SERVER_ENV,
     Viewers,
     cpu_seconds,
     new_bin,
     run_wrk,
+    scaled,
     start,
     stop,
     with_writers,
 )
-from tests.servers import REDIS_URL, PostgresDatabase  # noqa: E402
+from tests.servers import PostgresDatabase  # noqa: E402
 
 
 def pids_of(pattern):
@@ -77,13 +75,7 @@ async def one(servers, database, seconds):
 
 async def main(rounds, seconds=8):
     database = PostgresDatabase()
-    env = {
-        "DATA_DIR": tempfile.mkdtemp(prefix="inspector-processes-"),
-        "DATABASE_URL": database.url,
-        "REDIS_URL": REDIS_URL,
-        "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-        **SERVER_ENV,
-    }
+    env = scaled(database)
     try:
         for count in (1, 2):
             servers = start(count, env)

@@ -498,6 +498,18 @@ def embedded(data_dir):
     return env
 
 
+def scaled(database, data_dir=None):
+    """The environment of a server on `database` (a fresh PostgresDatabase) and Redis,
+    under a Redis prefix of its own."""
+    return {
+        "DATA_DIR": data_dir or tempfile.mkdtemp(prefix="inspector-bench-"),
+        "DATABASE_URL": database.url,
+        "REDIS_URL": REDIS_URL,
+        "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        **SERVER_ENV,
+    }
+
+
 def start(count, env, name="bench", app=None):
     """`count` processes, each on its own SO_REUSEPORT socket of one port."""
     first = ServerProcess(env, name=name, app=app).start()
@@ -531,13 +543,7 @@ async def bench(seconds):
 
     if postgres_available() and redis_available():
         database = PostgresDatabase()
-        scaled_env = {
-            "DATA_DIR": data_dir,
-            "DATABASE_URL": database.url,
-            "REDIS_URL": REDIS_URL,
-            "INSPECTOR_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-            **SERVER_ENV,
-        }
+        scaled_env = scaled(database, data_dir)
         progress("scaled: PostgreSQL + Redis, 1 process")
         servers = start(1, scaled_env)
         one = await measure("PostgreSQL + Redis, 1 process", servers, seconds, full=True)
